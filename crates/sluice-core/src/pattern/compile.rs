@@ -1,0 +1,275 @@
+//! Turning a JSON pattern into a [`Pattern`], rejecting what EventBridge rejects.
+
+use super::condition::{Bound, Condition, Text};
+use super::{Field, Node, Pattern};
+use serde_json::{Map, Value};
+use std::net::IpAddr;
+
+/// A pattern that cannot be compiled, with the field path where it is wrong.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{}{message}", if path.is_empty() { String::new() } else { format!("at `{path}`: ") })]
+pub struct PatternError {
+    pub path: String,
+    pub message: String,
+}
+
+impl PatternError {
+    pub(crate) fn at(path: &str, message: impl Into<String>) -> Self {
+        PatternError {
+            path: path.to_string(),
+            message: message.into(),
+        }
+    }
+}
+
+type Result<T> = std::result::Result<T, PatternError>;
+
+pub(super) fn compile(pattern: &Value) -> Result<Pattern> {
+    let Value::Object(map) = pattern else {
+        return Err(PatternError::at("", "a pattern must be a JSON object"));
+    };
+    if map.is_empty() {
+        return Err(PatternError::at(
+            "",
+            "a pattern must name at least one field",
+        ));
+    }
+    Ok(Pattern {
+        root: node(map, "")?,
+    })
+}
+
+fn join(prefix: &str, name: &str) -> String {
+    if prefix.is_empty() {
+        name.to_string()
+    } else {
+        format!("{prefix}.{name}")
+    }
+}
+
+fn node(map: &Map<String, Value>, path: &str) -> Result<Node> {
+    let mut out = Node {
+        fields: Vec::new(),
+        any_of: Vec::new(),
+    };
+    for (name, value) in map {
+        let here = join(path, name);
+        if name == "$or" {
+            out.any_of.push(alternatives(value, &here)?);
+            continue;
+        }
+        let field = match value {
+            Value::Object(inner) if inner.is_empty() => {
+                return Err(PatternError::at(
+                    &here,
+                    "an empty object matches nothing; remove it",
+                ))
+            }
+            Value::Object(inner) => Field::Nested(node(inner, &here)?),
+            Value::Array(items) if items.is_empty() => {
+                return Err(PatternError::at(
+                    &here,
+                    "an empty list matches nothing; list at least one value",
+                ))
+            }
+            Value::Array(items) => Field::Leaf(
+                items
+                    .iter()
+                    .map(|c| condition(c, &here))
+                    .collect::<Result<_>>()?,
+            ),
+            other => {
+                return Err(PatternError::at(
+                    &here,
+                    format!("match values must be in a list, e.g. [{other}]"),
+                ))
+            }
+        };
+        out.fields.push((name.clone(), field));
+    }
+    Ok(out)
+}
+
+fn alternatives(value: &Value, path: &str) -> Result<Vec<Node>> {
+    let Value::Array(items) = value else {
+        return Err(PatternError::at(path, "`$or` takes a list of patterns"));
+    };
+    if items.len() < 2 {
+        return Err(PatternError::at(path, "`$or` needs at least two patterns"));
+    }
+    items
+        .iter()
+        .map(|item| match item {
+            Value::Object(map) if !map.is_empty() => node(map, path),
+            _ => Err(PatternError::at(
+                path,
+                "each `$or` alternative must be a non-empty object",
+            )),
+        })
+        .collect()
+}
+
+fn condition(value: &Value, path: &str) -> Result<Condition> {
+    let Value::Object(map) = value else {
+        return match value {
+            Value::Array(_) => Err(PatternError::at(
+                path,
+                "lists cannot be nested inside a match list",
+            )),
+            scalar => Ok(Condition::Equals(scalar.clone())),
+        };
+    };
+    let mut entries = map.iter();
+    let (Some((operator, operand)), None) = (entries.next(), entries.next()) else {
+        return Err(PatternError::at(
+            path,
+            "a match condition is an object with exactly one operator",
+        ));
+    };
+    match operator.as_str() {
+        "prefix" => text_with_case(operand, path, "prefix", Text::Prefix, Text::PrefixIgnoreCase),
+        "suffix" => text_with_case(operand, path, "suffix", Text::Suffix, Text::SuffixIgnoreCase),
+        "equals-ignore-case" => Ok(Condition::Text(Text::IgnoreCase(string(operand, path, operator)?.to_lowercase()))),
+        "wildcard" => Ok(Condition::Text(wildcard(string(operand, path, operator)?))),
+        "anything-but" => anything_but(operand, path),
+        "numeric" => numeric(operand, path),
+        "exists" => match operand {
+            Value::Bool(b) => Ok(Condition::Exists(*b)),
+            _ => Err(PatternError::at(path, "`exists` takes true or false")),
+        },
+        "cidr" => cidr(string(operand, path, operator)?, path),
+        other => Err(PatternError::at(path, format!(
+            "unknown operator `{other}` (known: prefix, suffix, equals-ignore-case, wildcard, anything-but, numeric, exists, cidr)"
+        ))),
+    }
+}
+
+fn string<'a>(operand: &'a Value, path: &str, operator: &str) -> Result<&'a str> {
+    operand
+        .as_str()
+        .ok_or_else(|| PatternError::at(path, format!("`{operator}` takes a string")))
+}
+
+fn text_with_case(
+    operand: &Value,
+    path: &str,
+    op: &str,
+    plain: fn(String) -> Text,
+    ignore: fn(String) -> Text,
+) -> Result<Condition> {
+    match operand {
+        Value::String(s) => Ok(Condition::Text(plain(s.clone()))),
+        Value::Object(inner) => match inner.get("equals-ignore-case").and_then(Value::as_str) {
+            Some(s) if inner.len() == 1 => Ok(Condition::Text(ignore(s.to_lowercase()))),
+            _ => Err(PatternError::at(
+                path,
+                format!("`{op}` takes a string or {{\"equals-ignore-case\": string}}"),
+            )),
+        },
+        _ => Err(PatternError::at(path, format!("`{op}` takes a string"))),
+    }
+}
+
+fn wildcard(glob: &str) -> Text {
+    // Split on unescaped `*`; `\*` is a literal star.
+    let mut parts = vec![String::new()];
+    let mut chars = glob.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&'*') => parts
+                .last_mut()
+                .expect("non-empty")
+                .push(chars.next().expect("peeked")),
+            '*' => parts.push(String::new()),
+            other => parts.last_mut().expect("non-empty").push(other),
+        }
+    }
+    Text::Wildcard(parts)
+}
+
+fn anything_but(operand: &Value, path: &str) -> Result<Condition> {
+    let excluded = match operand {
+        Value::Array(items) if items.is_empty() => {
+            return Err(PatternError::at(
+                path,
+                "`anything-but` needs at least one value",
+            ))
+        }
+        Value::Array(items) => items
+            .iter()
+            .map(|v| match v {
+                Value::Object(_) | Value::Array(_) => Err(PatternError::at(
+                    path,
+                    "`anything-but` lists hold plain values",
+                )),
+                scalar => Ok(Condition::Equals(scalar.clone())),
+            })
+            .collect::<Result<_>>()?,
+        Value::Object(_) => {
+            let inner = condition(operand, path)?;
+            if !matches!(inner, Condition::Text(_)) {
+                return Err(PatternError::at(path, "`anything-but` takes values, or prefix, suffix, equals-ignore-case or wildcard"));
+            }
+            vec![inner]
+        }
+        scalar => vec![Condition::Equals(scalar.clone())],
+    };
+    Ok(Condition::AnythingBut(excluded))
+}
+
+fn numeric(operand: &Value, path: &str) -> Result<Condition> {
+    let Some(items) = operand
+        .as_array()
+        .filter(|a| !a.is_empty() && a.len() % 2 == 0)
+    else {
+        return Err(PatternError::at(
+            path,
+            "`numeric` takes pairs of operator and number, e.g. [\">\", 0, \"<=\", 5]",
+        ));
+    };
+    let bounds = items
+        .chunks(2)
+        .map(|pair| {
+            let n = pair[1].as_f64().ok_or_else(|| {
+                PatternError::at(path, format!("`numeric` bound {} is not a number", pair[1]))
+            })?;
+            Ok(match pair[0].as_str() {
+                Some("=") => Bound::Eq(n),
+                Some("<") => Bound::Lt(n),
+                Some("<=") => Bound::Le(n),
+                Some(">") => Bound::Gt(n),
+                Some(">=") => Bound::Ge(n),
+                _ => {
+                    return Err(PatternError::at(
+                        path,
+                        format!(
+                            "`numeric` operator {} is not one of =, <, <=, >, >=",
+                            pair[0]
+                        ),
+                    ))
+                }
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Condition::Numeric(bounds))
+}
+
+fn cidr(text: &str, path: &str) -> Result<Condition> {
+    let bad = || {
+        PatternError::at(
+            path,
+            format!("`{text}` is not a CIDR block such as 10.0.0.0/24"),
+        )
+    };
+    let (address, len) = text.split_once('/').ok_or_else(bad)?;
+    let network: IpAddr = address.parse().map_err(|_| bad())?;
+    let prefix_len: u8 = len.parse().map_err(|_| bad())?;
+    let max = if network.is_ipv4() { 32 } else { 128 };
+    if prefix_len > max {
+        return Err(bad());
+    }
+    Ok(Condition::Cidr {
+        network,
+        prefix_len,
+    })
+}

@@ -1,0 +1,136 @@
+//! Event patterns in the EventBridge pattern language, compiled once and
+//! matched many times.
+//!
+//! A pattern is a JSON object whose keys name event fields. A nested object
+//! descends into the field; an array lists the *match conditions* of a leaf,
+//! any of which may match ("any of"). When the event's field is itself an
+//! array, the leaf matches if any element matches. Conditions:
+//!
+//! | condition | matches |
+//! | --- | --- |
+//! | `"text"`, `5`, `true`, `null` | exactly that value |
+//! | `{"prefix": "p"}` / `{"suffix": "s"}` | a string starting / ending so (either may wrap `{"equals-ignore-case": ...}`) |
+//! | `{"equals-ignore-case": "x"}` | a string equal up to case |
+//! | `{"wildcard": "a*b"}` | a string matching the glob (`*` any run, `\*` a star) |
+//! | `{"anything-but": v}` | anything except `v`, a list of values, or a `prefix`/`suffix`/`equals-ignore-case`/`wildcard` |
+//! | `{"numeric": [">", 0, "<=", 5]}` | a number in the range (`=`, `<`, `<=`, `>`, `>=`) |
+//! | `{"exists": true}` / `{"exists": false}` | the field present / absent |
+//! | `{"cidr": "10.0.0.0/24"}` | an IP address string inside the network |
+//!
+//! `"$or": [pattern, pattern, ...]` at any level matches when any alternative
+//! does. Compiling validates the pattern and reports where it is wrong; a
+//! compiled [`Pattern`] matches without allocating and can explain a mismatch.
+
+mod compile;
+mod condition;
+mod explain;
+mod ruleset;
+
+pub use compile::PatternError;
+pub use ruleset::RuleSet;
+
+use condition::Condition;
+use serde_json::Value;
+
+/// A compiled event pattern.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Pattern {
+    root: Node,
+}
+
+/// All fields of one object level must match; then one of the `$or`
+/// alternatives, if any.
+#[derive(Debug, Clone, PartialEq)]
+struct Node {
+    fields: Vec<(String, Field)>,
+    any_of: Vec<Vec<Node>>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Field {
+    Nested(Node),
+    /// Any of these conditions.
+    Leaf(Vec<Condition>),
+}
+
+impl Pattern {
+    /// Compiles a pattern given as JSON.
+    pub fn compile(pattern: &Value) -> Result<Pattern, PatternError> {
+        compile::compile(pattern)
+    }
+
+    /// Compiles a pattern given as JSON text.
+    pub fn parse(text: &str) -> Result<Pattern, PatternError> {
+        let value: Value = serde_json::from_str(text)
+            .map_err(|e| PatternError::at("", format!("not valid JSON: {e}")))?;
+        Self::compile(&value)
+    }
+
+    /// Whether the event matches.
+    pub fn matches(&self, event: &Value) -> bool {
+        self.root.matches(event)
+    }
+
+    /// `None` when the event matches, else why not (the first field that failed).
+    pub fn mismatch(&self, event: &Value) -> Option<String> {
+        explain::mismatch(&self.root, event, "")
+    }
+
+    /// Exact string values that every matching event has at a field path
+    /// (`source`, `detail.kind`), used to index rules: an event lacking all of
+    /// them cannot match, so the rule need not be tried.
+    pub(crate) fn anchors(&self) -> Option<(String, Vec<String>)> {
+        self.root.anchors("")
+    }
+}
+
+impl Node {
+    fn matches(&self, value: &Value) -> bool {
+        let fields_match = self
+            .fields
+            .iter()
+            .all(|(name, field)| field.matches(value.get(name)));
+        fields_match
+            && self
+                .any_of
+                .iter()
+                .all(|alternatives| alternatives.iter().any(|alt| alt.matches(value)))
+    }
+
+    fn anchors(&self, prefix: &str) -> Option<(String, Vec<String>)> {
+        self.fields.iter().find_map(|(name, field)| {
+            let path = if prefix.is_empty() {
+                name.clone()
+            } else {
+                format!("{prefix}.{name}")
+            };
+            match field {
+                Field::Nested(node) => node.anchors(&path),
+                Field::Leaf(conditions) => {
+                    let exact: Option<Vec<String>> = conditions
+                        .iter()
+                        .map(|c| c.exact_string().map(str::to_string))
+                        .collect();
+                    exact.filter(|v| !v.is_empty()).map(|values| (path, values))
+                }
+            }
+        })
+    }
+}
+
+impl Field {
+    fn matches(&self, value: Option<&Value>) -> bool {
+        match self {
+            Field::Nested(node) => match value {
+                Some(Value::Array(items)) => items.iter().any(|item| node.matches(item)),
+                Some(v) => node.matches(v),
+                // A missing object matches only if all the pattern asks there is absence.
+                None => node.matches(&Value::Null),
+            },
+            Field::Leaf(conditions) => conditions.iter().any(|c| c.matches(value)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,103 @@
+//! Many patterns matched against one event at a cost that does not grow with
+//! the number of rules in the common case.
+//!
+//! Most rules require an exact string somewhere (`"source": ["shop"]`). Each
+//! such rule is indexed under its first exact field path and values; an event
+//! looks up only the rules anchored on values it actually has, then verifies
+//! those candidates fully. Rules with no exact string (only prefixes, numeric
+//! ranges, …) are always verified; they are the uncommon case.
+
+use super::Pattern;
+use serde_json::Value;
+use std::collections::{BTreeSet, HashMap};
+
+/// A compiled set of rules, each a pattern with a payload (a rule name, targets…).
+#[derive(Debug, Clone)]
+pub struct RuleSet<T> {
+    rules: Vec<(T, Pattern)>,
+    /// Distinct anchor paths, split into segments.
+    anchor_paths: Vec<Vec<String>>,
+    /// (anchor path index, exact value) → rules anchored there.
+    anchored: HashMap<(usize, String), Vec<usize>>,
+    pub(super) unanchored: Vec<usize>,
+}
+
+impl<T> Default for RuleSet<T> {
+    fn default() -> Self {
+        RuleSet {
+            rules: Vec::new(),
+            anchor_paths: Vec::new(),
+            anchored: HashMap::new(),
+            unanchored: Vec::new(),
+        }
+    }
+}
+
+impl<T> RuleSet<T> {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn insert(&mut self, payload: T, pattern: Pattern) {
+        let index = self.rules.len();
+        match pattern.anchors() {
+            Some((path, values)) => {
+                let segments: Vec<String> = path.split('.').map(str::to_string).collect();
+                let slot = match self.anchor_paths.iter().position(|p| *p == segments) {
+                    Some(slot) => slot,
+                    None => {
+                        self.anchor_paths.push(segments);
+                        self.anchor_paths.len() - 1
+                    }
+                };
+                for value in values {
+                    self.anchored.entry((slot, value)).or_default().push(index);
+                }
+            }
+            None => self.unanchored.push(index),
+        }
+        self.rules.push((payload, pattern));
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+
+    /// The payloads of every rule the event matches, in insertion order.
+    pub fn matching(&self, event: &Value) -> Vec<&T> {
+        let mut candidates: BTreeSet<usize> = self.unanchored.iter().copied().collect();
+        let mut found = Vec::new();
+        for (slot, path) in self.anchor_paths.iter().enumerate() {
+            found.clear();
+            strings_at(event, path, &mut found);
+            for value in &found {
+                if let Some(rules) = self.anchored.get(&(slot, value.to_string())) {
+                    candidates.extend(rules.iter().copied());
+                }
+            }
+        }
+        candidates
+            .into_iter()
+            .filter(|&i| self.rules[i].1.matches(event))
+            .map(|i| &self.rules[i].0)
+            .collect()
+    }
+}
+
+/// Every string found at `path`, descending through arrays as matching does.
+fn strings_at<'a>(value: &'a Value, path: &[String], out: &mut Vec<&'a str>) {
+    match (value, path.split_first()) {
+        (Value::Array(items), _) => items.iter().for_each(|item| strings_at(item, path, out)),
+        (Value::String(s), None) => out.push(s),
+        (Value::Object(map), Some((head, rest))) => {
+            if let Some(next) = map.get(head) {
+                strings_at(next, rest, out);
+            }
+        }
+        _ => {}
+    }
+}

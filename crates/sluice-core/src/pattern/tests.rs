@@ -1,0 +1,381 @@
+//! Table-driven checks of the pattern language against the documented semantics.
+
+use super::*;
+use serde_json::json;
+
+fn check(pattern: Value, event: Value, expected: bool) {
+    let compiled =
+        Pattern::compile(&pattern).unwrap_or_else(|e| panic!("{pattern} should compile: {e}"));
+    assert_eq!(
+        compiled.matches(&event),
+        expected,
+        "pattern {pattern} on event {event}"
+    );
+    assert_eq!(
+        compiled.mismatch(&event).is_none(),
+        expected,
+        "explanation agrees for {pattern} on {event}"
+    );
+}
+
+fn event() -> Value {
+    json!({
+        "source": "shop.orders",
+        "detail-type": "Order Placed",
+        "detail": {
+            "amount": 42.5,
+            "count": 3,
+            "currency": "EUR",
+            "customer": { "tier": "gold", "email": "Ada@Example.com" },
+            "tags": ["rush", "gift"],
+            "items": [{ "sku": "A-1", "qty": 1 }, { "sku": "B-2", "qty": 5 }],
+            "ip": "10.0.3.7",
+            "note": null,
+            "file": "reports/2026/q4.csv"
+        }
+    })
+}
+
+#[test]
+fn exact_values_and_any_of() {
+    check(json!({ "source": ["shop.orders"] }), event(), true);
+    check(json!({ "source": ["other", "shop.orders"] }), event(), true);
+    check(json!({ "source": ["other"] }), event(), false);
+    check(json!({ "detail": { "count": [3] } }), event(), true);
+    check(json!({ "detail": { "count": [3.0] } }), event(), true);
+    check(json!({ "detail": { "count": ["3"] } }), event(), false);
+    check(json!({ "detail": { "note": [null] } }), event(), true);
+    check(json!({ "detail": { "currency": ["eur"] } }), event(), false);
+}
+
+#[test]
+fn all_fields_must_match() {
+    check(
+        json!({ "source": ["shop.orders"], "detail-type": ["Order Placed"] }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "source": ["shop.orders"], "detail-type": ["Order Shipped"] }),
+        event(),
+        false,
+    );
+}
+
+#[test]
+fn arrays_in_the_event_match_if_any_element_does() {
+    check(json!({ "detail": { "tags": ["gift"] } }), event(), true);
+    check(json!({ "detail": { "tags": ["slow"] } }), event(), false);
+    check(
+        json!({ "detail": { "items": { "sku": ["B-2"] } } }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "detail": { "items": { "qty": [{ "numeric": [">", 4] }] } } }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "detail": { "items": { "qty": [{ "numeric": [">", 9] }] } } }),
+        event(),
+        false,
+    );
+}
+
+#[test]
+fn prefix_suffix_and_case() {
+    check(json!({ "source": [{ "prefix": "shop." }] }), event(), true);
+    check(json!({ "source": [{ "prefix": "Shop." }] }), event(), false);
+    check(
+        json!({ "source": [{ "prefix": { "equals-ignore-case": "SHOP." } }] }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "detail": { "file": [{ "suffix": ".csv" }] } }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "detail": { "file": [{ "suffix": { "equals-ignore-case": ".CSV" } }] } }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "detail": { "file": [{ "suffix": ".json" }] } }),
+        event(),
+        false,
+    );
+    check(
+        json!({ "detail": { "customer": { "email": [{ "equals-ignore-case": "ada@example.COM" }] } } }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "detail": { "count": [{ "prefix": "3" }] } }),
+        event(),
+        false,
+    );
+}
+
+#[test]
+fn anything_but() {
+    check(
+        json!({ "detail": { "currency": [{ "anything-but": "USD" }] } }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "detail": { "currency": [{ "anything-but": ["USD", "EUR"] }] } }),
+        event(),
+        false,
+    );
+    check(
+        json!({ "detail": { "count": [{ "anything-but": [1, 2] }] } }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "source": [{ "anything-but": { "prefix": "shop." } }] }),
+        event(),
+        false,
+    );
+    check(
+        json!({ "source": [{ "anything-but": { "suffix": ".invoices" } }] }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "detail": { "currency": [{ "anything-but": { "equals-ignore-case": "eur" } }] } }),
+        event(),
+        false,
+    );
+    check(
+        json!({ "detail": { "missing": [{ "anything-but": "x" }] } }),
+        event(),
+        false,
+    );
+}
+
+#[test]
+fn numeric_ranges() {
+    check(
+        json!({ "detail": { "amount": [{ "numeric": [">", 0, "<=", 42.5] }] } }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "detail": { "amount": [{ "numeric": [">", 42.5] }] } }),
+        event(),
+        false,
+    );
+    check(
+        json!({ "detail": { "count": [{ "numeric": ["=", 3] }] } }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "detail": { "currency": [{ "numeric": [">", 0] }] } }),
+        event(),
+        false,
+    );
+}
+
+#[test]
+fn exists() {
+    check(
+        json!({ "detail": { "currency": [{ "exists": true }] } }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "detail": { "refund": [{ "exists": false }] } }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "detail": { "refund": [{ "exists": true }] } }),
+        event(),
+        false,
+    );
+    check(
+        json!({ "detail": { "note": [{ "exists": true }] } }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "shipping": { "carrier": [{ "exists": false }] } }),
+        event(),
+        true,
+    );
+}
+
+#[test]
+fn wildcard() {
+    check(
+        json!({ "detail": { "file": [{ "wildcard": "reports/*/q4.csv" }] } }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "detail": { "file": [{ "wildcard": "reports/*.csv" }] } }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "detail": { "file": [{ "wildcard": "*q4*" }] } }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "detail": { "file": [{ "wildcard": "reports/*/q3.csv" }] } }),
+        event(),
+        false,
+    );
+    check(
+        json!({ "detail": { "file": [{ "wildcard": "reports" }] } }),
+        event(),
+        false,
+    );
+    check(
+        json!({ "x": [{ "wildcard": "a\\*b" }] }),
+        json!({ "x": "a*b" }),
+        true,
+    );
+    check(
+        json!({ "x": [{ "wildcard": "a\\*b" }] }),
+        json!({ "x": "azzb" }),
+        false,
+    );
+    check(
+        json!({ "x": [{ "wildcard": "ab*ba" }] }),
+        json!({ "x": "aba" }),
+        false,
+    );
+}
+
+#[test]
+fn cidr() {
+    check(
+        json!({ "detail": { "ip": [{ "cidr": "10.0.0.0/16" }] } }),
+        event(),
+        true,
+    );
+    check(
+        json!({ "detail": { "ip": [{ "cidr": "10.1.0.0/16" }] } }),
+        event(),
+        false,
+    );
+    check(
+        json!({ "x": [{ "cidr": "2001:db8::/32" }] }),
+        json!({ "x": "2001:db8::1" }),
+        true,
+    );
+    check(
+        json!({ "x": [{ "cidr": "0.0.0.0/0" }] }),
+        json!({ "x": "8.8.8.8" }),
+        true,
+    );
+}
+
+#[test]
+fn or_alternatives() {
+    let pattern = json!({ "source": ["shop.orders"], "$or": [
+        { "detail": { "amount": [{ "numeric": [">", 100] }] } },
+        { "detail": { "customer": { "tier": ["gold"] } } }
+    ]});
+    check(pattern, event(), true);
+    let pattern = json!({ "$or": [{ "source": ["a"] }, { "detail-type": ["b"] }] });
+    check(pattern, event(), false);
+}
+
+#[test]
+fn invalid_patterns_say_where_and_why() {
+    let cases = [
+        (json!({ "source": "shop" }), "source", "must be in a list"),
+        (json!({ "source": [] }), "source", "empty list"),
+        (
+            json!({ "detail": { "n": [{ "numeric": [">"] }] } }),
+            "detail.n",
+            "pairs",
+        ),
+        (
+            json!({ "detail": { "n": [{ "numeric": ["~", 1] }] } }),
+            "detail.n",
+            "not one of",
+        ),
+        (
+            json!({ "x": [{ "prefx": "a" }] }),
+            "x",
+            "unknown operator `prefx`",
+        ),
+        (
+            json!({ "x": [{ "cidr": "10.0.0.0/40" }] }),
+            "x",
+            "not a CIDR",
+        ),
+        (json!({ "$or": [{ "a": ["b"] }] }), "$or", "at least two"),
+        (json!({ "x": [{ "exists": "yes" }] }), "x", "true or false"),
+        (json!([]), "", "JSON object"),
+    ];
+    for (pattern, path, fragment) in cases {
+        let err = Pattern::compile(&pattern).expect_err(&pattern.to_string());
+        assert_eq!(err.path, path, "{pattern}");
+        assert!(err.to_string().contains(fragment), "{pattern}: {err}");
+    }
+}
+
+#[test]
+fn mismatch_names_the_field_and_the_wanted_values() {
+    let pattern = Pattern::compile(&json!({ "detail": { "currency": ["USD", "GBP"] } })).unwrap();
+    let why = pattern.mismatch(&event()).unwrap();
+    assert!(
+        why.contains("`detail.currency`") && why.contains("\"EUR\"") && why.contains("\"USD\""),
+        "{why}"
+    );
+}
+
+#[test]
+fn rule_set_returns_every_matching_rule_in_order() {
+    let mut rules = RuleSet::new();
+    rules.insert(
+        "orders",
+        Pattern::compile(&json!({ "source": ["shop.orders"] })).unwrap(),
+    );
+    rules.insert(
+        "big",
+        Pattern::compile(&json!({ "detail": { "amount": [{ "numeric": [">", 10] }] } })).unwrap(),
+    );
+    rules.insert(
+        "invoices",
+        Pattern::compile(&json!({ "source": ["shop.invoices"] })).unwrap(),
+    );
+    rules.insert(
+        "gold",
+        Pattern::compile(&json!({ "detail": { "customer": { "tier": ["gold"] } } })).unwrap(),
+    );
+    assert_eq!(rules.matching(&event()), [&"orders", &"big", &"gold"]);
+}
+
+#[test]
+fn rule_set_only_verifies_rules_anchored_on_the_events_values() {
+    let mut rules = RuleSet::new();
+    for i in 0..10_000 {
+        rules.insert(
+            i,
+            Pattern::compile(&json!({ "source": [format!("app.{i}")] })).unwrap(),
+        );
+    }
+    let candidates = |source: &str| {
+        let event = json!({ "source": source });
+        rules.matching(&event).len()
+    };
+    assert_eq!(candidates("app.4242"), 1);
+    assert_eq!(candidates("nope"), 0);
+    assert_eq!(
+        rules.unanchored.len(),
+        0,
+        "every rule with an exact source is indexed"
+    );
+}

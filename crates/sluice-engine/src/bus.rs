@@ -1,0 +1,149 @@
+//! The event bus: events in, rules matched, targets started.
+//!
+//! An event is recorded in the store's event log first, then matched against
+//! the compiled rule set, and each matching target is started with an
+//! idempotency key derived from the event id, rule and target, so publishing
+//! is safe to retry: a target never starts twice for one event.
+
+use crate::engine::{Engine, SubmitRequest};
+use crate::plan::{TargetKind, TargetPlan};
+use crate::EngineError;
+use chrono::{TimeZone, Utc};
+use serde::Serialize;
+use serde_json::{json, Value};
+use sluice_core::transform::apply_template;
+use sluice_core::RunKind;
+use sluice_store::{EventRecord, NewEvent};
+
+/// What starting a target did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Dispatched {
+    /// The run started (absent when the target is a plain queue).
+    pub run_id: Option<String>,
+    pub message_id: String,
+    /// True when the idempotency key matched earlier work, which is returned.
+    pub duplicate: bool,
+}
+
+/// One published event and where it went.
+#[derive(Debug, Clone, Serialize)]
+pub struct PublishedEvent {
+    pub event_id: String,
+    pub seq: i64,
+    pub deliveries: Vec<Delivered>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Delivered {
+    /// `rule:NAME` or `trigger:NAME`.
+    pub source: String,
+    #[serde(flatten)]
+    pub dispatched: Dispatched,
+}
+
+impl Engine {
+    /// Starts a target with an event: the target's input template applied to
+    /// the event, or the event itself.
+    pub async fn dispatch(
+        &self,
+        target: &TargetPlan,
+        event: &Value,
+        trigger: String,
+        idempotency_key: Option<String>,
+    ) -> Result<Dispatched, EngineError> {
+        let input = match &target.input {
+            Some(template) => apply_template(template, event),
+            None => event.clone(),
+        };
+        let (kind, name) = match &target.kind {
+            TargetKind::Function(f) => (RunKind::Function, f),
+            TargetKind::Pipeline(p) => (RunKind::Pipeline, p),
+            TargetKind::Queue(q) => {
+                let sent = self.send(q, input, None, idempotency_key, 0).await?;
+                return Ok(Dispatched {
+                    run_id: sent.run_id,
+                    message_id: sent.message_id,
+                    duplicate: sent.duplicate,
+                });
+            }
+        };
+        let request = SubmitRequest {
+            kind,
+            target: name.clone(),
+            input,
+            trigger,
+            idempotency_key,
+        };
+        let submitted = self.submit(request).await?;
+        Ok(Dispatched {
+            run_id: Some(submitted.run_id),
+            message_id: submitted.message_id,
+            duplicate: submitted.duplicate,
+        })
+    }
+
+    /// Records events and starts every target whose rule matches.
+    pub async fn put_events(
+        &self,
+        entries: Vec<NewEvent>,
+    ) -> Result<Vec<PublishedEvent>, EngineError> {
+        let mut published = Vec::with_capacity(entries.len());
+        for entry in entries {
+            let seq = self.store().append_event(&entry).await?;
+            let record = self
+                .store()
+                .read_events(seq - 1, 1)
+                .await?
+                .into_iter()
+                .next()
+                .ok_or_else(|| {
+                    EngineError::Invalid(format!("event {seq} vanished after it was recorded"))
+                })?;
+            published.push(self.route(&record).await?);
+        }
+        Ok(published)
+    }
+
+    async fn route(&self, record: &EventRecord) -> Result<PublishedEvent, EngineError> {
+        let envelope = envelope(record);
+        let mut deliveries = Vec::new();
+        for route in self.plan().routes.matching(&envelope) {
+            let key = format!("event:{}:{}:{}", record.id, route.source, route.index);
+            let dispatched = self
+                .dispatch(&route.target, &envelope, route.source.clone(), Some(key))
+                .await?;
+            tracing::info!(event_id = %record.id, route = %route.source, run_id = ?dispatched.run_id, "event routed");
+            deliveries.push(Delivered {
+                source: route.source.clone(),
+                dispatched,
+            });
+        }
+        if deliveries.is_empty() {
+            tracing::debug!(event_id = %record.id, "event matched no rule");
+        }
+        Ok(PublishedEvent {
+            event_id: record.id.clone(),
+            seq: record.seq,
+            deliveries,
+        })
+    }
+}
+
+/// The event as rules and handlers see it: the shape of an EventBridge event.
+pub fn envelope(record: &EventRecord) -> Value {
+    let time = Utc
+        .timestamp_millis_opt(record.at)
+        .single()
+        .map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+    json!({
+        "version": "0",
+        "id": record.id,
+        "detail-type": record.detail_type,
+        "source": record.source,
+        "account": "sluice",
+        "time": time,
+        "region": "local",
+        "resources": [],
+        "detail": record.detail,
+    })
+}

@@ -1,0 +1,298 @@
+//! One delivery of one message: execute its run, then ack, retry or dead-letter.
+//!
+//! A delivery is idempotent under redelivery. The run is looked up first: a
+//! run that already finished (its process died between recording the result
+//! and acking) is simply acked. Steps that already succeeded are skipped and
+//! their stored output feeds the next step, so a run resumed after a crash
+//! redoes only the step that was in flight.
+
+use crate::engine::Engine;
+use crate::heartbeat::Heartbeat;
+use crate::hub::Notice;
+use crate::logs::{LogScope, RunLog};
+use crate::plan::{Consumer, FanOutPlan, PhaseAction};
+use crate::EngineError;
+use serde_json::Value;
+use sluice_core::{AttemptStatus, StepStatus};
+use sluice_store::{
+    AttemptOutcome, AttemptStart, Lease, NewStep, QueueDef, RunRecord, Settled, Settlement,
+    StepRecord,
+};
+use tracing::Instrument;
+
+pub(crate) struct Delivery {
+    engine: Engine,
+    def: QueueDef,
+    consumer: Consumer,
+    lease: Lease,
+}
+
+/// A step of a run as the engine executes it.
+pub(crate) struct StepPlan {
+    pub name: String,
+    pub action: PhaseAction,
+    /// Set for a phase that fans out over a list.
+    pub fan_out: Option<FanOutPlan>,
+}
+
+impl Delivery {
+    pub fn new(engine: Engine, def: QueueDef, consumer: Consumer, lease: Lease) -> Self {
+        Delivery {
+            engine,
+            def,
+            consumer,
+            lease,
+        }
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub async fn run(self) {
+        let span = tracing::info_span!(
+            "delivery",
+            queue = %self.def.name,
+            message_id = %self.lease.receipt.message_id,
+            delivery = self.lease.receipt.receive_count,
+            run_id = self.lease.run_id.as_deref().unwrap_or("-"),
+        );
+        async {
+            if let Err(err) = self.execute().await {
+                // The lease is left to expire, so the message is delivered again.
+                tracing::error!(error = %err, "delivery interrupted; the message will be delivered again");
+            }
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn execute(&self) -> Result<(), EngineError> {
+        let store = self.engine.store().clone();
+        let Some(run_id) = self.lease.run_id.clone() else {
+            let error = "message has no run: only runs can be delivered on a consumed queue";
+            self.settle_failure(None, error).await?;
+            return Ok(());
+        };
+        let steps = self.step_plans()?;
+        let declared: Vec<NewStep> = steps
+            .iter()
+            .enumerate()
+            .map(|(i, s)| NewStep {
+                name: s.name.clone(),
+                position: i as u32,
+            })
+            .collect();
+        // The lease is kept alive from the start: opening a run with a large
+        // input can take longer than the visibility timeout.
+        let _heartbeat = Heartbeat::start(
+            store.clone(),
+            self.lease.receipt.clone(),
+            self.def.visibility_timeout_ms,
+        );
+        let (run, recorded) = store.begin_run(&run_id, &declared).await?;
+        if run.status.is_terminal() {
+            tracing::info!(status = %run.status, "run already finished; acknowledging its message");
+            store.ack(&[self.lease.receipt.clone()]).await?;
+            return Ok(());
+        }
+        self.engine.hub().publish(Notice::RunChanged {
+            run_id: run_id.clone(),
+        });
+        match self.execute_steps(&run, &steps, &recorded).await? {
+            Ok(output) => {
+                store
+                    .settle_run(
+                        &run_id,
+                        &self.lease.receipt,
+                        &Settlement::Succeeded { output },
+                    )
+                    .await?;
+                self.engine.hub().publish(Notice::RunFinished { run_id });
+                tracing::info!("run succeeded");
+            }
+            Err(error) => self.settle_failure(Some(&run_id), &error).await?,
+        }
+        Ok(())
+    }
+
+    /// The steps a run of this queue's consumer executes.
+    fn step_plans(&self) -> Result<Vec<StepPlan>, EngineError> {
+        Ok(match &self.consumer {
+            Consumer::Function(name) => {
+                self.engine.function(name)?;
+                vec![StepPlan {
+                    name: name.clone(),
+                    action: PhaseAction::Function(name.clone()),
+                    fan_out: None,
+                }]
+            }
+            Consumer::Pipeline(name) => self
+                .engine
+                .pipeline(name)?
+                .phases
+                .iter()
+                .map(|p| StepPlan {
+                    name: p.name.clone(),
+                    action: p.action.clone(),
+                    fan_out: p.fan_out.clone(),
+                })
+                .collect(),
+        })
+    }
+
+    /// Runs the steps in order, skipping those that already succeeded. The
+    /// inner result is the run's outcome; the outer one a store failure.
+    async fn execute_steps(
+        &self,
+        run: &RunRecord,
+        steps: &[StepPlan],
+        recorded: &[StepRecord],
+    ) -> Result<Result<Value, String>, EngineError> {
+        let mut input = run.input.clone();
+        for step in steps {
+            let done = recorded
+                .iter()
+                .find(|r| r.name == step.name)
+                .filter(|r| r.status == StepStatus::Succeeded);
+            if let Some(StepRecord { output, .. }) = done {
+                input = output.clone().unwrap_or(Value::Null);
+                continue;
+            }
+            let position = steps.iter().position(|s| s.name == step.name).unwrap_or(0) as u32;
+            let result = match &step.fan_out {
+                Some(fan_out) => {
+                    self.fan_out_phase(&run.id, step, position, fan_out, input)
+                        .await?
+                }
+                None => self.attempt(&run.id, step, input).await?,
+            };
+            match result {
+                Ok(output) => input = output,
+                Err(error) => return Ok(Err(format!("step `{}` failed: {error}", step.name))),
+            }
+        }
+        Ok(Ok(input))
+    }
+
+    /// One attempt at one step, recorded with its logs.
+    pub(crate) async fn attempt(
+        &self,
+        run_id: &str,
+        step: &StepPlan,
+        input: Value,
+    ) -> Result<Result<Value, String>, EngineError> {
+        let store = self.engine.store().clone();
+        let start = AttemptStart {
+            worker: self.engine.worker_id().to_string(),
+            input: Some(input.clone()),
+        };
+        let attempt = store.start_attempt(run_id, &step.name, &start).await?;
+        let span = tracing::info_span!("attempt", step = %step.name, attempt_id = %attempt.id, number = attempt.number);
+        let scope = LogScope {
+            run_id: run_id.to_string(),
+            step: Some(step.name.clone()),
+            attempt_id: Some(attempt.id.clone()),
+        };
+        let log = RunLog::new(scope, store.clone(), self.engine.hub().clone());
+        log.note(format!(
+            "attempt {} of step `{}` started on {}",
+            attempt.number,
+            step.name,
+            self.engine.worker_id()
+        ));
+        self.engine.hub().publish(Notice::RunChanged {
+            run_id: run_id.to_string(),
+        });
+        let flusher = log.flush_periodically();
+        let result = crate::invoke::invoke_step(
+            &self.engine,
+            run_id,
+            &step.name,
+            &attempt.id,
+            &step.action,
+            input,
+            &log,
+        )
+        .instrument(span.clone())
+        .await;
+        flusher.abort();
+        let outcome = match &result {
+            Ok(output) => AttemptOutcome {
+                status: AttemptStatus::Succeeded,
+                output: Some(output.clone()),
+                error: None,
+                exit_code: Some(0),
+            },
+            Err(failure) => {
+                log.note(format!("attempt failed: {}", failure.message));
+                AttemptOutcome {
+                    status: failure.status,
+                    output: failure.detail.clone(),
+                    error: Some(failure.message.clone()),
+                    exit_code: failure.exit_code,
+                }
+            }
+        };
+        store
+            .finish_attempt(&attempt.id, &outcome, &log.take())
+            .await?;
+        log.announce();
+        span.in_scope(|| tracing::info!(status = %outcome.status, "attempt finished"));
+        self.engine.hub().publish(Notice::RunChanged {
+            run_id: run_id.to_string(),
+        });
+        Ok(result.map_err(|f| f.message))
+    }
+
+    /// Retries the message after a backoff, or dead-letters it when its
+    /// deliveries are used up; the run's status says which.
+    async fn settle_failure(&self, run_id: Option<&str>, error: &str) -> Result<(), EngineError> {
+        let store = self.engine.store();
+        let receive = self.lease.receipt.receive_count;
+        let delay = self.def.backoff.sample_delay_ms(receive);
+        let Some(run_id) = run_id else {
+            store.fail(&self.lease.receipt, error, delay).await?;
+            return Ok(());
+        };
+        let settlement = Settlement::Failed {
+            error: error.to_string(),
+            retry_delay_ms: delay,
+        };
+        let settled = store
+            .settle_run(run_id, &self.lease.receipt, &settlement)
+            .await?;
+        let scope = LogScope {
+            run_id: run_id.to_string(),
+            step: None,
+            attempt_id: None,
+        };
+        let log = RunLog::new(scope, store.clone(), self.engine.hub().clone());
+        let notice = match settled {
+            Settled::Retrying { .. } | Settled::Succeeded => {
+                let left = self.def.max_receive_count.saturating_sub(receive);
+                log.note(format!(
+                    "delivery {receive} failed; retrying in {:.1}s ({left} deliveries left)",
+                    delay as f64 / 1000.0
+                ));
+                tracing::warn!(error, delay_ms = delay, "run failed; will retry");
+                Notice::RunChanged {
+                    run_id: run_id.to_string(),
+                }
+            }
+            Settled::DeadLettered { queue } => {
+                log.note(format!(
+                    "dead-lettered to `{queue}`; redrive with `sluice dlq redrive {}`",
+                    self.def.name
+                ));
+                tracing::error!(error, dead_letter_queue = %queue, "run failed; message dead-lettered");
+                Notice::RunFinished {
+                    run_id: run_id.to_string(),
+                }
+            }
+        };
+        log.flush().await;
+        self.engine.hub().publish(notice);
+        Ok(())
+    }
+}

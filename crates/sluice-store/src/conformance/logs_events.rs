@@ -1,0 +1,119 @@
+//! Checks of log lines and the event log.
+
+use super::runs::{new_run, submit};
+use super::Harness;
+use crate::{NewEvent, NewLogLine};
+use serde_json::json;
+
+fn line(run_id: &str, text: &str, at: i64) -> NewLogLine {
+    NewLogLine {
+        run_id: run_id.to_string(),
+        step: Some("main".to_string()),
+        attempt_id: Some("att_1".to_string()),
+        at,
+        stream: "stdout".to_string(),
+        line: text.to_string(),
+    }
+}
+
+/// Each run numbers its lines 1, 2, 3...; `after_seq` and `limit` page through them.
+pub async fn logs_are_numbered_per_run_and_paged(h: Harness) {
+    submit(&h, &new_run("run_1", "f")).await;
+    submit(&h, &new_run("run_2", "f")).await;
+    let at = h.now();
+    let batch: Vec<NewLogLine> = vec![
+        line("run_1", "one", at),
+        line("run_2", "uno", at),
+        line("run_1", "two", at),
+        line("run_1", "three", at),
+    ];
+    h.store.append_logs(&batch).await.unwrap();
+    h.store
+        .append_logs(&[line("run_1", "four", at + 1), line("run_2", "dos", at + 1)])
+        .await
+        .unwrap();
+    let all = h.store.read_logs("run_1", 0, 0).await.unwrap();
+    let seqs: Vec<i64> = all.iter().map(|l| l.seq).collect();
+    assert_eq!(
+        seqs,
+        [1, 2, 3, 4],
+        "a run's lines are numbered densely in append order"
+    );
+    assert_eq!(
+        all.iter().map(|l| l.line.as_str()).collect::<Vec<_>>(),
+        ["one", "two", "three", "four"]
+    );
+    assert_eq!(
+        all[0],
+        crate::LogLine {
+            seq: 1,
+            run_id: "run_1".into(),
+            step: Some("main".into()),
+            attempt_id: Some("att_1".into()),
+            at,
+            stream: "stdout".into(),
+            line: "one".into(),
+        }
+    );
+    let other: Vec<String> = h
+        .store
+        .read_logs("run_2", 0, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|l| l.line)
+        .collect();
+    assert_eq!(other, ["uno", "dos"], "runs do not share log lines");
+    let page = h.store.read_logs("run_1", 1, 2).await.unwrap();
+    assert_eq!(
+        page.iter().map(|l| l.seq).collect::<Vec<_>>(),
+        [2, 3],
+        "after_seq excludes, limit caps"
+    );
+    assert!(
+        h.store.read_logs("run_1", 4, 10).await.unwrap().is_empty(),
+        "nothing after the last line"
+    );
+    match h.store.append_logs(&[line("run_missing", "x", at)]).await {
+        Err(crate::StoreError::NotFound { .. }) => {}
+        other => panic!("appending logs to an unknown run: expected NotFound, got {other:?}"),
+    }
+}
+
+/// Events get increasing sequence numbers and are read back in order after a cursor.
+pub async fn events_are_appended_and_read_in_order(h: Harness) {
+    assert!(h.store.read_events(0, 10).await.unwrap().is_empty());
+    let mut seqs = Vec::new();
+    for n in 0..3 {
+        h.advance(1);
+        let event = NewEvent {
+            source: "runs".into(),
+            detail_type: "run.finished".into(),
+            detail: json!({ "n": n }),
+        };
+        seqs.push(h.store.append_event(&event).await.unwrap());
+    }
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "event sequence numbers must increase: {seqs:?}"
+    );
+    let all = h.store.read_events(0, 0).await.unwrap();
+    assert_eq!(all.iter().map(|e| e.seq).collect::<Vec<_>>(), seqs);
+    assert_eq!(all[2].detail, json!({ "n": 2 }));
+    assert_eq!(
+        (all[2].source.as_str(), all[2].detail_type.as_str()),
+        ("runs", "run.finished")
+    );
+    assert_eq!(
+        all[2].at,
+        h.now(),
+        "events are stamped with the store's clock"
+    );
+    assert!(all[0].id != all[1].id, "events get distinct ids");
+    let after_first = h.store.read_events(seqs[0], 1).await.unwrap();
+    assert_eq!(
+        after_first.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [seqs[1]],
+        "after_seq and limit page"
+    );
+}

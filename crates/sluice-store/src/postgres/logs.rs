@@ -1,0 +1,157 @@
+//! Log lines of runs and the global event log.
+//!
+//! Log sequence numbers are per run and dense from 1: appending bumps the
+//! run's `log_seq` counter by the number of lines in one `UPDATE ... RETURNING`,
+//! which hands this transaction a contiguous block and makes concurrent
+//! appenders to the same run wait on its row lock (so blocks commit in order
+//! and a tailing reader never sees a gap fill in later).
+//!
+//! Event sequence numbers come from an identity column. Identity values are
+//! handed out at insert, not at commit, so two concurrent appenders could
+//! commit out of order and a consumer reading "after 41" could see 43, move
+//! its cursor, and never see 42. Appenders therefore take the schema's events
+//! advisory lock first: events commit in sequence order.
+
+use super::error::{not_found, DbResult};
+use super::runs::get_run;
+use super::schema::EVENTS_LOCK;
+use super::sql::{self, json_text, parse_json, Tx};
+use crate::{EventRecord, LogLine, NewEvent, NewLogLine};
+use sluice_core::id::new_id;
+use sluice_core::time::EpochMillis;
+use std::collections::HashMap;
+
+/// Appends lines, numbering each after the last line of its run.
+pub(crate) async fn append_logs(tx: &Tx<'_>, lines: &[NewLogLine]) -> DbResult<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
+    // Lines per run, in order of first appearance, then one counter bump per run.
+    let mut counts: Vec<(&str, i64)> = Vec::new();
+    for line in lines {
+        match counts.iter_mut().find(|(run, _)| *run == line.run_id) {
+            Some((_, count)) => *count += 1,
+            None => counts.push((&line.run_id, 1)),
+        }
+    }
+    let mut next_seq: HashMap<&str, i64> = HashMap::with_capacity(counts.len());
+    for (run_id, count) in counts {
+        let row = sql::query_opt(
+            tx,
+            "UPDATE runs SET log_seq = log_seq + $2 WHERE id = $1 RETURNING log_seq",
+            &[&run_id, &count],
+        )
+        .await?;
+        let last: i64 = row.ok_or_else(|| not_found("run", run_id))?.get(0);
+        next_seq.insert(run_id, last - count + 1);
+    }
+    let mut run_ids = Vec::with_capacity(lines.len());
+    let mut seqs = Vec::with_capacity(lines.len());
+    let mut steps = Vec::with_capacity(lines.len());
+    let mut attempts = Vec::with_capacity(lines.len());
+    let mut ats = Vec::with_capacity(lines.len());
+    let mut streams = Vec::with_capacity(lines.len());
+    let mut texts = Vec::with_capacity(lines.len());
+    for line in lines {
+        let seq = next_seq
+            .get_mut(line.run_id.as_str())
+            .expect("counted above");
+        run_ids.push(line.run_id.as_str());
+        seqs.push(*seq);
+        *seq += 1;
+        steps.push(line.step.as_deref());
+        attempts.push(line.attempt_id.as_deref());
+        ats.push(line.at);
+        streams.push(line.stream.as_str());
+        texts.push(line.line.as_str());
+    }
+    sql::execute(
+        tx,
+        "INSERT INTO logs (run_id, seq, step, attempt_id, at, stream, line)
+         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[],
+                              $6::text[], $7::text[])",
+        &[&run_ids, &seqs, &steps, &attempts, &ats, &streams, &texts],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A run's lines after `after_seq`, in order.
+pub(crate) async fn read_logs(
+    tx: &Tx<'_>,
+    run_id: &str,
+    after_seq: i64,
+    limit: usize,
+) -> DbResult<Vec<LogLine>> {
+    get_run(tx, run_id).await?;
+    let rows = sql::query(
+        tx,
+        "SELECT seq, run_id, step, attempt_id, at, stream, line FROM logs
+         WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
+        &[&run_id, &after_seq, &sql::sql_limit(limit)],
+    )
+    .await?;
+    Ok(rows
+        .iter()
+        .map(|row| LogLine {
+            seq: row.get(0),
+            run_id: row.get(1),
+            step: row.get(2),
+            attempt_id: row.get(3),
+            at: row.get(4),
+            stream: row.get(5),
+            line: row.get(6),
+        })
+        .collect())
+}
+
+/// Records an event at `now`; returns its sequence number.
+pub(crate) async fn append_event(tx: &Tx<'_>, now: EpochMillis, event: &NewEvent) -> DbResult<i64> {
+    sql::execute(
+        tx,
+        "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()::text))",
+        &[&EVENTS_LOCK],
+    )
+    .await?;
+    let row = sql::query_one(
+        tx,
+        "INSERT INTO events (id, at, source, detail_type, detail) VALUES ($1, $2, $3, $4, $5)
+         RETURNING seq",
+        &[
+            &new_id("evt"),
+            &now,
+            &event.source,
+            &event.detail_type,
+            &json_text(&event.detail)?,
+        ],
+    )
+    .await?;
+    Ok(row.get(0))
+}
+
+/// Events after `after_seq`, in order.
+pub(crate) async fn read_events(
+    tx: &Tx<'_>,
+    after_seq: i64,
+    limit: usize,
+) -> DbResult<Vec<EventRecord>> {
+    let rows = sql::query(
+        tx,
+        "SELECT seq, id, at, source, detail_type, detail FROM events
+         WHERE seq > $1 ORDER BY seq LIMIT $2",
+        &[&after_seq, &sql::sql_limit(limit)],
+    )
+    .await?;
+    rows.iter()
+        .map(|row| {
+            Ok(EventRecord {
+                seq: row.get(0),
+                id: row.get(1),
+                at: row.get(2),
+                source: row.get(3),
+                detail_type: row.get(4),
+                detail: parse_json(row.get(5))?,
+            })
+        })
+        .collect()
+}

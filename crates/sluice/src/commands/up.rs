@@ -1,0 +1,190 @@
+//! `sluice up`: load the project, open the state store, start the engine and
+//! serve the API until interrupted.
+
+use crate::cli::UpArgs;
+use anyhow::{Context, Result};
+use sluice_core::time::system_clock;
+use sluice_engine::plan::{self, PlanOptions};
+use sluice_engine::{Engine, EngineOptions};
+use sluice_store::sqlite::SqliteStore;
+use sluice_store::Store;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+pub async fn run(args: UpArgs) -> Result<ExitCode> {
+    let project = match sluice_spec::load_project(&args.dir) {
+        Ok(project) => project,
+        Err(diagnostics) => {
+            eprintln!("{diagnostics}");
+            return Ok(ExitCode::from(2));
+        }
+    };
+    for warning in project.warnings.iter() {
+        tracing::warn!("{warning}");
+    }
+    let data_dir = args
+        .data_dir
+        .clone()
+        .unwrap_or_else(|| project.root.join(".sluice"));
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+    let store = open_store(&args.store, &data_dir).await?;
+
+    let s3_listener = tokio::net::TcpListener::bind(&args.s3_listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} for S3 (choose another with --s3-listen or SLUICE_S3_LISTEN)",
+                args.s3_listen
+            )
+        })?;
+    let s3_endpoint = format!("http://{}", s3_listener.local_addr()?);
+    let issuer = super::buckets::credential_issuer(&data_dir)?;
+    let options = PlanOptions {
+        lease_timeout: args.lease_timeout,
+        s3_endpoint: Some(s3_endpoint.clone()),
+        issuer: Some(issuer.clone()),
+    };
+    let plan = plan::from_project(&project, &options, |name| std::env::var(name).ok())
+        .with_context(|| format!("cannot start project {}", project.file.display()))?;
+    let engine = Engine::start(
+        store.clone(),
+        plan,
+        EngineOptions {
+            schedule_grace: args.schedule_grace,
+            ..EngineOptions::default()
+        },
+    )
+    .await?;
+
+    let listener = tokio::net::TcpListener::bind(&args.listen)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (choose another with --listen or SLUICE_LISTEN)",
+                args.listen
+            )
+        })?;
+    let api = format!("http://{}", listener.local_addr()?);
+    let api_file = data_dir.join("api.json");
+    let record = serde_json::json!({ "api": api, "pid": std::process::id() });
+    std::fs::write(&api_file, record.to_string())
+        .with_context(|| format!("writing {}", api_file.display()))?;
+
+    super::buckets::serve(&project, &data_dir, s3_listener, &engine, issuer).await?;
+    print_banner(&project, &engine, &api, &s3_endpoint, store.as_ref());
+    let _dispatchers = engine.run_dispatchers();
+    let _scheduler = engine.run_scheduler();
+    let served = axum::serve(listener, sluice_server::router(engine))
+        .with_graceful_shutdown(shutdown_signal())
+        .await;
+    let _ = std::fs::remove_file(&api_file);
+    served.context("the API server stopped")?;
+    tracing::info!("stopped; unfinished work resumes at the next start");
+    Ok(ExitCode::SUCCESS)
+}
+
+fn print_banner(
+    project: &sluice_spec::Project,
+    engine: &Engine,
+    api: &str,
+    s3: &str,
+    store: &dyn Store,
+) {
+    let plan = engine.plan();
+    let names = |v: Vec<&String>| {
+        if v.is_empty() {
+            "-".to_string()
+        } else {
+            v.into_iter().cloned().collect::<Vec<_>>().join(", ")
+        }
+    };
+    let declared_queues: Vec<&String> = plan
+        .queues
+        .iter()
+        .map(|q| &q.def.name)
+        .filter(|n| !n.contains('.'))
+        .collect();
+    println!(
+        "Sluice {} serving {}",
+        env!("CARGO_PKG_VERSION"),
+        project.file.display()
+    );
+    println!("  api        {api}");
+    println!(
+        "  s3         {s3}   (buckets: {})",
+        names(project.buckets.keys().collect())
+    );
+    println!("  state      {}", store.describe());
+    println!("  functions  {}", names(plan.functions.keys().collect()));
+    println!("  pipelines  {}", names(plan.pipelines.keys().collect()));
+    println!("  queues     {}", names(declared_queues));
+    if let Some(f) = plan.functions.keys().next() {
+        println!(
+            "Try: sluice --api {api} invoke {f} --event -   (then type a JSON event and Ctrl-D)"
+        );
+    }
+    println!("ready: {api}");
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return ctrl_c.await.unwrap_or(()),
+            };
+        tokio::select! {
+            _ = ctrl_c => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+    tracing::info!("shutting down");
+}
+
+/// The state store named by `--store`: SQLite in the data directory, or
+/// PostgreSQL by URL (with an optional `schema` query parameter).
+async fn open_store(spec: &str, data_dir: &std::path::Path) -> Result<Arc<dyn Store>> {
+    if spec == "sqlite" {
+        return Ok(Arc::new(SqliteStore::open(
+            &data_dir.join("state.db"),
+            system_clock(),
+        )?));
+    }
+    if spec.starts_with("postgres://") || spec.starts_with("postgresql://") {
+        let (url, schema) = split_schema(spec);
+        let store =
+            sluice_store::postgres::PostgresStore::connect(&url, schema.as_deref(), system_clock())
+                .await?;
+        return Ok(Arc::new(store));
+    }
+    anyhow::bail!("unknown state store `{spec}`: use `sqlite` or a postgres:// URL")
+}
+
+/// Removes `schema=NAME` from a URL's query, returning the URL and the name.
+fn split_schema(url: &str) -> (String, Option<String>) {
+    let Some((base, query)) = url.split_once('?') else {
+        return (url.to_string(), None);
+    };
+    let mut schema = None;
+    let rest: Vec<&str> = query
+        .split('&')
+        .filter(|pair| match pair.strip_prefix("schema=") {
+            Some(name) => {
+                schema = Some(name.to_string());
+                false
+            }
+            None => true,
+        })
+        .collect();
+    let url = if rest.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", rest.join("&"))
+    };
+    (url, schema)
+}

@@ -1,0 +1,126 @@
+//! Fan-out inside a pipeline phase: one step per item, bounded parallelism,
+//! results gathered in input order, failures tolerated up to a limit, and a
+//! rerun that redoes only the items that failed.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+const PROJECT: &str = r#"
+version: 1
+functions:
+  split:
+    run: cat
+  square:
+    # Fails for the item 3 until the file `ok` exists; squares the rest.
+    run: sh square.sh
+pipelines:
+  squares:
+    retry: { max_attempts: 1 }
+    phases:
+      - name: split
+        function: split
+      - name: square
+        function: square
+        fan_out: { over: "$.numbers", max_concurrency: 3 }
+  tolerant:
+    retry: { max_attempts: 1 }
+    phases:
+      - name: square
+        function: square
+        fan_out: { over: "$.numbers", tolerate_failures: "25%" }
+"#;
+
+const SQUARE: &str = r#"
+n=$(cat)
+echo "$n" >> seen
+if [ "$n" = 3 ] && [ ! -f ok ]; then echo "three is not ready" >&2; exit 1; fi
+echo $((n * n))
+"#;
+
+#[test]
+fn items_run_in_parallel_and_gather_in_order_and_reruns_redo_only_failures() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(&tmp.path().join("p"), PROJECT, &[("square.sh", SQUARE)]);
+    let server = Server::start(&dir, &tmp.path().join("data"));
+
+    let accepted = server.post(
+        "/v1/pipelines/squares/runs",
+        &json!({ "numbers": [1, 2, 3, 4, 5] }),
+    );
+    let run_id = accepted["run_id"].as_str().unwrap();
+    let run = server.wait_run(run_id);
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(
+        run["error"]
+            .as_str()
+            .unwrap()
+            .contains("1 of 5 items failed (item 2: "),
+        "{run}"
+    );
+    let names: Vec<&str> = run["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "split",
+            "square",
+            "square[0]",
+            "square[1]",
+            "square[2]",
+            "square[3]",
+            "square[4]"
+        ]
+    );
+
+    std::fs::write(dir.join("ok"), "").unwrap();
+    std::fs::remove_file(dir.join("seen")).unwrap();
+    let out = server.cli(&["rerun", run_id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run = server.get(&format!("/v1/runs/{run_id}"));
+    assert_eq!(
+        run["output"],
+        json!([1, 4, 9, 16, 25]),
+        "gathered in input order"
+    );
+    assert_eq!(
+        std::fs::read_to_string(dir.join("seen")).unwrap().trim(),
+        "3",
+        "only the failed item ran again"
+    );
+}
+
+#[test]
+fn tolerated_failures_leave_null_in_their_place() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(&tmp.path().join("p"), PROJECT, &[("square.sh", SQUARE)]);
+    let server = Server::start(&dir, &tmp.path().join("data"));
+    let accepted = server.post(
+        "/v1/pipelines/tolerant/runs",
+        &json!({ "numbers": [1, 2, 3, 4] }),
+    );
+    let run = server.wait_run(accepted["run_id"].as_str().unwrap());
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["output"], json!([1, 4, null, 16]));
+}
+
+#[test]
+fn fanning_out_over_something_that_is_not_a_list_fails_clearly() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(&tmp.path().join("p"), PROJECT, &[("square.sh", SQUARE)]);
+    let server = Server::start(&dir, &tmp.path().join("data"));
+    let accepted = server.post("/v1/pipelines/tolerant/runs", &json!({ "numbers": "many" }));
+    let run = server.wait_run(accepted["run_id"].as_str().unwrap());
+    assert!(
+        run["error"]
+            .as_str()
+            .unwrap()
+            .contains("fan_out.over `$.numbers` is not a list (found a string)"),
+        "{run}"
+    );
+}
