@@ -12,6 +12,7 @@ pub mod pattern;
 pub mod schedule;
 pub mod status;
 pub mod time;
+pub mod token;
 pub mod transform;
 
 pub use backoff::Backoff;

@@ -31,9 +31,11 @@ pub mod plan;
 mod plan_build;
 mod plan_routes;
 mod scheduler;
+mod tokens;
 
 pub use bus::{Dispatched, PublishedEvent};
 pub use engine::{Engine, EngineOptions, Sent, SubmitRequest};
 pub use error::EngineError;
 pub use hub::{Hub, Notice};
 pub use scheduler::ScheduleView;
+pub use tokens::CreatedToken;

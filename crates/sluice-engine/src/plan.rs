@@ -115,7 +115,10 @@ pub struct HttpTriggerPlan {
     pub path: String,
     /// Upper-case HTTP methods, e.g. `POST`.
     pub methods: Vec<String>,
-    /// Bearer tokens accepted (resolved secrets); empty means no authentication.
+    /// Whether callers must present a token (the trigger declares `auth`).
+    pub requires_auth: bool,
+    /// Bearer tokens declared in `auth.tokens` (resolved secrets); API
+    /// tokens in scope are accepted too.
     pub tokens: Vec<String>,
     pub target: TargetPlan,
 }

@@ -67,6 +67,7 @@ pub(crate) fn declare_routes(
                         .iter()
                         .map(|m| m.as_str().to_string())
                         .collect(),
+                    requires_auth: trigger.auth.is_some(),
                     tokens,
                     target: target_plan(&trigger.target, &owner)?,
                 });

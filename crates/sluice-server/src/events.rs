@@ -8,15 +8,16 @@ use serde_json::{json, Value};
 use sluice_engine::Engine;
 use sluice_store::NewEvent;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct PutEvents {
     entries: Vec<Entry>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct Entry {
     source: String,
     #[serde(alias = "detail-type", alias = "detailType")]
+    #[schemars(rename = "detail-type")]
     detail_type: String,
     #[serde(default)]
     detail: Value,

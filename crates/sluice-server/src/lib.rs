@@ -5,52 +5,48 @@
 //! commands (`invoke`, `runs`, `logs`, `rerun`, `dlq`) are clients of this API,
 //! so everything the CLI can do a script can do over HTTP.
 
+mod auth;
 mod error;
 mod events;
 mod feed;
+mod openapi;
 mod queues;
+mod routes;
 mod runs;
 mod schedules;
 mod stream;
 mod submit;
+mod tokens;
 mod triggers;
 mod wait;
 
-use axum::routing::{get, post};
+use axum::extract::State;
 use axum::{Json, Router};
 use serde_json::json;
 use sluice_engine::Engine;
 
+pub use auth::AuthMode;
 pub use error::ApiError;
+pub use openapi::document as openapi_document;
 
 /// Largest request body the API accepts.
 pub const MAX_BODY_BYTES: usize = 1 << 30;
 
-/// All routes of the API, under `/v1`.
-pub fn router(engine: Engine) -> Router {
-    Router::new()
-        .route("/v1/health", get(health))
-        .route("/v1/functions/{name}/invoke", post(submit::invoke_function))
-        .route("/v1/pipelines/{name}/runs", post(submit::start_pipeline))
-        .route("/v1/queues", get(queues::list))
-        .route("/v1/queues/{name}", get(queues::stats))
-        .route(
-            "/v1/queues/{name}/messages",
-            get(queues::messages).post(queues::send),
-        )
-        .route("/v1/queues/{name}/dead-letters", get(queues::dead_letters))
-        .route("/v1/queues/{name}/redrive", post(queues::redrive))
-        .route("/v1/runs", get(runs::list))
-        .route("/v1/runs/{id}", get(runs::show))
-        .route("/v1/runs/{id}/logs", get(runs::logs))
-        .route("/v1/runs/{id}/rerun", post(runs::rerun))
-        .route("/v1/runs/{id}/cancel", post(runs::cancel))
-        .route("/v1/runs/{id}/events", get(stream::sse))
-        .route("/v1/runs/{id}/ws", get(stream::websocket))
-        .route("/v1/events", post(events::put_events))
-        .route("/v1/schedules", get(schedules::list))
-        .route("/v1/schedules/{name}/trigger", post(schedules::trigger))
-        .merge(triggers::routes(&engine))
+/// How the API is served.
+#[derive(Debug, Clone, Copy)]
+pub struct ApiOptions {
+    /// Whether calls need an API token (see [`AuthMode`]).
+    pub auth: AuthMode,
+}
+
+/// All routes of the API, under `/v1`, and the project's HTTP triggers.
+pub fn router(engine: Engine, options: ApiOptions) -> Router {
+    let guard = axum::middleware::from_fn_with_state((engine.clone(), options.auth), auth::guard);
+    let mut api = openapi::RouterSink(Router::new());
+    routes::declare(&mut api);
+    api.0
+        .route_layer(guard)
+        .merge(triggers::routes(&engine, options.auth))
         // Events and messages have no small size limit (AWS's is 256 KB);
         // bodies up to 1 GiB are accepted.
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
@@ -59,4 +55,9 @@ pub fn router(engine: Engine) -> Router {
 
 async fn health() -> Json<serde_json::Value> {
     Json(json!({ "status": "ok", "version": env!("CARGO_PKG_VERSION") }))
+}
+
+/// `GET /v1/openapi.json`.
+async fn openapi_json(State(engine): State<Engine>) -> Json<serde_json::Value> {
+    Json(openapi::document(&engine.plan().http_triggers))
 }

@@ -49,7 +49,7 @@ pub async fn stats(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct LimitQuery {
     limit: Option<usize>,
 }
@@ -82,7 +82,7 @@ pub async fn dead_letters(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct SendBody {
     body: Value,
     group: Option<String>,
@@ -102,7 +102,7 @@ pub async fn send(
     Ok((StatusCode::ACCEPTED, Json(json!(sent))))
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct RedriveBody {
     max: Option<usize>,
 }

@@ -11,7 +11,7 @@ use sluice_engine::Engine;
 use sluice_store::{LogLine, RunFilter, RunRecord};
 use tokio::time::Instant;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct ListQuery {
     status: Option<String>,
     target: Option<String>,
@@ -49,7 +49,7 @@ pub async fn show(
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 pub struct LogsQuery {
     #[serde(default)]
     after: i64,
@@ -85,7 +85,7 @@ pub async fn logs(
     }
 }
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct RerunBody {
     #[serde(default)]
     steps: Vec<String>,

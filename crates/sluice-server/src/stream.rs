@@ -12,7 +12,7 @@ use serde_json::json;
 use sluice_engine::Engine;
 use std::convert::Infallible;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct FeedQuery {
     /// Resume after this log sequence number.
     after: Option<i64>,

@@ -63,6 +63,8 @@ async fn submit(
         "duplicate": submitted.duplicate,
         "status_url": format!("/v1/runs/{id}"),
         "logs_url": format!("/v1/runs/{id}/logs"),
+        "events_url": format!("/v1/runs/{id}/events"),
+        "ws_url": format!("/v1/runs/{id}/ws"),
     });
     Ok((StatusCode::ACCEPTED, Json(body)).into_response())
 }

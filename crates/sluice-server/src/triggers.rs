@@ -1,24 +1,31 @@
 //! HTTP triggers: project-declared paths that start work and answer at once
 //! with `202 Accepted`, the run's id and where to follow it.
 //!
-//! A trigger with `auth.tokens` demands `Authorization: Bearer TOKEN`: no
-//! token is `401`, a wrong one `403`. The tokens scope the caller to this
-//! trigger only. An `Idempotency-Key` header makes a repeated submission
-//! return the first one's run.
+//! A trigger with `auth` (or any trigger when the API requires tokens)
+//! demands `Authorization: Bearer TOKEN`: no token is `401`. It accepts the
+//! tokens declared in `auth.tokens` (which scope the caller to this trigger
+//! only; a wrong one is `403`) and API tokens (`sluice token create`) whose
+//! scope covers the trigger's target: a pipeline target needs a token for
+//! that pipeline (or `all`), a function or queue target a token for `all`.
+//! An unknown, revoked or expired API token is `401`, one out of scope `403`.
+//! An `Idempotency-Key` header makes a repeated submission return the first
+//! one's run.
 
+use crate::auth::{self, AuthMode};
 use crate::ApiError;
 use axum::body::Bytes;
-use axum::http::{header, HeaderMap, Method, StatusCode};
+use axum::http::{HeaderMap, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::any;
 use axum::{Json, Router};
 use serde_json::{json, Value};
-use sluice_engine::plan::HttpTriggerPlan;
+use sluice_core::token::{self as api_token, Access};
+use sluice_engine::plan::{HttpTriggerPlan, TargetKind};
 use sluice_engine::Engine;
 use std::sync::Arc;
 
 /// Adds one route per HTTP trigger of the plan.
-pub fn routes(engine: &Engine) -> Router<Engine> {
+pub fn routes(engine: &Engine, mode: AuthMode) -> Router<Engine> {
     let mut router = Router::new();
     for trigger in &engine.plan().http_triggers {
         let trigger = Arc::new(trigger.clone());
@@ -30,7 +37,7 @@ pub fn routes(engine: &Engine) -> Router<Engine> {
                       headers: HeaderMap,
                       body: Bytes| {
                     let trigger = trigger.clone();
-                    async move { handle(engine, &trigger, method, headers, body).await }
+                    async move { handle(engine, &trigger, mode, method, headers, body).await }
                 },
             ),
         );
@@ -41,6 +48,7 @@ pub fn routes(engine: &Engine) -> Router<Engine> {
 async fn handle(
     engine: Engine,
     trigger: &HttpTriggerPlan,
+    mode: AuthMode,
     method: Method,
     headers: HeaderMap,
     body: Bytes,
@@ -53,7 +61,7 @@ async fn handle(
             message,
         );
     }
-    if let Some(denied) = authorize(trigger, &headers) {
+    if let Some(denied) = authorize(&engine, trigger, mode, &headers).await {
         return denied;
     }
     let input: Value = if body.is_empty() {
@@ -87,6 +95,8 @@ async fn handle(
                 body["run_id"] = json!(id);
                 body["status_url"] = json!(format!("/v1/runs/{id}"));
                 body["logs_url"] = json!(format!("/v1/runs/{id}/logs"));
+                body["events_url"] = json!(format!("/v1/runs/{id}/events"));
+                body["ws_url"] = json!(format!("/v1/runs/{id}/ws"));
             }
             (StatusCode::ACCEPTED, Json(body)).into_response()
         }
@@ -95,46 +105,43 @@ async fn handle(
 }
 
 /// `None` when the request may proceed.
-fn authorize(trigger: &HttpTriggerPlan, headers: &HeaderMap) -> Option<Response> {
-    if trigger.tokens.is_empty() {
+async fn authorize(
+    engine: &Engine,
+    trigger: &HttpTriggerPlan,
+    mode: AuthMode,
+    headers: &HeaderMap,
+) -> Option<Response> {
+    if !trigger.requires_auth && mode == AuthMode::Off {
         return None;
     }
-    let presented = headers
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "));
-    match presented {
-        None => {
-            let mut response = error(
-                StatusCode::UNAUTHORIZED,
-                "unauthorized",
-                "send `Authorization: Bearer TOKEN`".to_string(),
-            );
-            response.headers_mut().insert(
-                header::WWW_AUTHENTICATE,
-                header::HeaderValue::from_static("Bearer"),
-            );
-            Some(response)
-        }
-        Some(token)
-            if trigger
-                .tokens
-                .iter()
-                .any(|t| constant_time_eq(t.as_bytes(), token.as_bytes())) =>
-        {
-            None
-        }
-        Some(_) => Some(error(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            format!("this token may not call `{}`", trigger.path),
-        )),
+    let Some(presented) = auth::bearer(headers) else {
+        return Some(auth::unauthorized(
+            "send `Authorization: Bearer TOKEN`".to_string(),
+        ));
+    };
+    if trigger
+        .tokens
+        .iter()
+        .any(|t| api_token::constant_time_eq(t.as_bytes(), presented.as_bytes()))
+    {
+        return None;
     }
-}
-
-/// Compares without stopping at the first difference, so timing tells nothing.
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    if api_token::parse(presented).is_some() || trigger.tokens.is_empty() {
+        let access = match &trigger.target.kind {
+            TargetKind::Pipeline(name) => Access::Pipeline(name.clone()),
+            TargetKind::Function(_) | TargetKind::Queue(_) => Access::All,
+        };
+        return match engine.authenticate(presented, &access).await {
+            Ok(Ok(_)) => None,
+            Ok(Err(err)) => Some(auth::refused(&err)),
+            Err(err) => Some(ApiError::from(err).into_response()),
+        };
+    }
+    Some(error(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        format!("this token may not call `{}`", trigger.path),
+    ))
 }
 
 fn error(status: StatusCode, code: &'static str, message: String) -> Response {

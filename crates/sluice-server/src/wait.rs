@@ -11,7 +11,7 @@ use sluice_store::{RunRecord, StepRecord};
 use std::time::Duration;
 use tokio::time::Instant;
 
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, schemars::JsonSchema)]
 pub struct WaitQuery {
     /// Seconds to wait for the run to finish (or for new log lines).
     pub wait: Option<f64>,

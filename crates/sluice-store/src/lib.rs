@@ -225,6 +225,23 @@ pub trait Store: Send + Sync + 'static {
 
     /// Events with sequence number greater than `after_seq`, in order.
     async fn read_events(&self, after_seq: i64, limit: usize) -> StoreResult<Vec<EventRecord>>;
+
+    // ----- API tokens -----
+
+    /// Stores a new API token (its secret's hash, never the secret), created
+    /// now. A name already used by a token that is not revoked is a
+    /// [`StoreError::Conflict`].
+    async fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord>;
+
+    /// One token by id, revoked or not, or [`StoreError::NotFound`].
+    async fn get_token(&self, id: &str) -> StoreResult<TokenRecord>;
+
+    /// Every token, revoked ones included, oldest first.
+    async fn list_tokens(&self) -> StoreResult<Vec<TokenRecord>>;
+
+    /// Revokes a token now; its record is kept (with `revoked_at`) so its
+    /// name and id stay explainable. Revoking twice keeps the first time.
+    async fn revoke_token(&self, id: &str) -> StoreResult<TokenRecord>;
 }
 
 /// Convenience for the common status-only run update.

@@ -362,3 +362,16 @@ pub fn step_after_attempt(
     };
     (status, finished_at, error)
 }
+
+pub use sluice_core::token::{TokenRecord, TokenScope};
+
+/// A token to store: everything but its creation time, which the store sets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewToken {
+    pub id: String,
+    pub name: String,
+    /// Hex SHA-256 of the secret (see [`sluice_core::token`]).
+    pub secret_hash: String,
+    pub scope: TokenScope,
+    pub expires_at: Option<EpochMillis>,
+}

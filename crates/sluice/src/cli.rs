@@ -29,6 +29,10 @@ pub struct GlobalArgs {
     #[arg(long, global = true, env = "SLUICE_API")]
     pub api: Option<String>,
 
+    /// API token sent as `Authorization: Bearer` [default: ./.sluice/admin-token if present]
+    #[arg(long, global = true, env = "SLUICE_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+
     /// Print machine-readable JSON instead of human-readable text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -56,6 +60,8 @@ pub enum Command {
     },
     /// Print the JSON Schema of sluice.yaml (for editor completion and checks).
     Schema,
+    /// Print the OpenAPI 3.1 document of the running Sluice's HTTP API (with its HTTP triggers).
+    Openapi,
     /// Invoke a function with an event and wait for its result.
     Invoke(InvokeArgs),
     /// Start a run of a pipeline with an input and (by default) wait for it.
@@ -120,6 +126,44 @@ pub enum Command {
         #[command(subcommand)]
         command: DlqCommand,
     },
+    /// API tokens: create (the secret is shown once), list, revoke. Needs an admin token.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create a token and print its secret, once (Sluice keeps only its SHA-256).
+    Create {
+        /// A label for the token, unique among tokens that are not revoked.
+        name: String,
+        /// Limit the token to this pipeline (repeatable); without any, the token may use every target.
+        #[arg(long = "pipeline")]
+        pipelines: Vec<String>,
+        /// Make the token stop working after this long, e.g. `30d` or `12h`.
+        #[arg(long, value_parser = humantime::parse_duration)]
+        expires_in: Option<std::time::Duration>,
+    },
+    /// List tokens with their scope, expiry and revocation (never their secrets).
+    List,
+    /// Revoke a token: it stops working at once.
+    Revoke {
+        /// Token id (`tok_…`, see `sluice token list`).
+        id: String,
+    },
+}
+
+/// Whether the API demands tokens.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthArg {
+    /// `required` unless the API listens on a loopback address only.
+    Auto,
+    /// Every call but /v1/health and /v1/openapi.json needs a token.
+    Required,
+    /// No token is checked (HTTP triggers with `auth` still check theirs).
+    Off,
 }
 
 #[derive(Debug, Args)]
@@ -148,6 +192,10 @@ pub struct UpArgs {
     /// How late a schedule may fire before it counts as missed (then its `catch_up` policy decides).
     #[arg(long, env = "SLUICE_SCHEDULE_GRACE", default_value = "60s", value_parser = humantime::parse_duration)]
     pub schedule_grace: std::time::Duration,
+    /// Whether API calls need a token. With `required`, an admin token is kept
+    /// in DATA_DIR/admin-token for the local CLI.
+    #[arg(long, env = "SLUICE_AUTH", value_enum, default_value = "auto")]
+    pub auth: AuthArg,
 }
 
 #[derive(Debug, Args)]

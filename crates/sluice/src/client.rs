@@ -12,24 +12,37 @@ pub const DEFAULT_API: &str = "http://127.0.0.1:7600";
 /// Where a running `sluice up` recorded its API address, relative to the project.
 pub const API_FILE: &str = ".sluice/api.json";
 
+/// Where `sluice up` keeps the admin token for the local CLI (when the API
+/// requires tokens), relative to the project.
+pub const ADMIN_TOKEN_FILE: &str = ".sluice/admin-token";
+
 pub struct Client {
     base: String,
     http: reqwest::Client,
+    token: Option<String>,
 }
 
 impl Client {
     /// Resolves the API address: the flag or `SLUICE_API`, else the address
     /// recorded by `sluice up` in `./.sluice/api.json`, else the default.
-    pub fn new(api: Option<&str>) -> Result<Client> {
+    /// The token is the flag or `SLUICE_TOKEN`, else the admin token `sluice up`
+    /// wrote to `./.sluice/admin-token`, if any.
+    pub fn new(api: Option<&str>, token: Option<&str>) -> Result<Client> {
         let base = match api {
             Some(url) => url.trim_end_matches('/').to_string(),
             None => recorded_api(Path::new(API_FILE)).unwrap_or_else(|| DEFAULT_API.to_string()),
+        };
+        let token = match token {
+            Some(t) => Some(t.trim().to_string()),
+            None => std::fs::read_to_string(ADMIN_TOKEN_FILE)
+                .ok()
+                .map(|t| t.trim().to_string()),
         };
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(5))
             .build()
             .context("building the HTTP client")?;
-        Ok(Client { base, http })
+        Ok(Client { base, http, token })
     }
 
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T> {
@@ -58,6 +71,10 @@ impl Client {
     }
 
     async fn send<T: DeserializeOwned>(&self, request: reqwest::RequestBuilder) -> Result<T> {
+        let request = match &self.token {
+            Some(token) => request.bearer_auth(token),
+            None => request,
+        };
         let response = request.send().await.map_err(|err| {
             if err.is_connect() {
                 anyhow!(

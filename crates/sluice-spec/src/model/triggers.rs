@@ -29,7 +29,7 @@ pub struct Trigger {
     /// An HTTP endpoint; the request body is the input.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub http: Option<HttpTrigger>,
-    /// Bearer tokens accepted by the `http` endpoint (default: no authentication).
+    /// Authentication of the `http` endpoint (default: none, unless the API requires tokens).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auth: Option<HttpAuth>,
     /// Object events in a declared bucket.
@@ -173,7 +173,10 @@ impl HttpMethod {
 #[serde(rename_all = "snake_case")]
 #[schemars(deny_unknown_fields)]
 pub struct HttpAuth {
-    /// Accepted bearer tokens; use `${env:NAME}`.
+    /// Accepted bearer tokens; use `${env:NAME}`. API tokens
+    /// (`sluice token create`) whose scope covers the target are accepted too,
+    /// so `auth: {}` accepts API tokens only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub tokens: Vec<SecretString>,
 }
 

@@ -118,17 +118,10 @@ pub(super) fn triggers(cx: &mut Cx, project: &Project) {
                 );
             }
         }
-        if let Some(auth) = &t.auth {
-            if t.http.is_none() {
-                cx.rep
-                    .error_key(&path.key("auth"), "`auth` only applies to `http` triggers");
-            }
-            if auth.tokens.is_empty() {
-                cx.rep.error(
-                    &path.key("auth").key("tokens"),
-                    "`tokens` must list at least one token",
-                );
-            }
+        // `auth: { tokens: [] }` is allowed: it accepts API tokens only.
+        if t.auth.is_some() && t.http.is_none() {
+            cx.rep
+                .error_key(&path.key("auth"), "`auth` only applies to `http` triggers");
         }
         if let Some(http) = &t.http {
             let pp = path.key("http").key("path");

@@ -25,6 +25,7 @@ mod runs;
 mod schedules;
 mod steps;
 mod support;
+mod tokens;
 
 pub use delivery::*;
 pub use logs_events::*;
@@ -36,6 +37,7 @@ pub use queue_volume::*;
 pub use runs::*;
 pub use schedules::*;
 pub use steps::*;
+pub use tokens::*;
 
 use crate::Store;
 use sluice_core::time::{EpochMillis, ManualClock};
@@ -151,6 +153,9 @@ macro_rules! store_conformance_tests {
             // logs and events
             logs_are_numbered_per_run_and_paged,
             events_are_appended_and_read_in_order,
+            // API tokens
+            tokens_are_stored_found_and_listed,
+            revoked_tokens_keep_their_record_and_free_their_name,
         );
     };
     (@each $make_harness:expr; $($check:ident),+ $(,)?) => {

@@ -41,6 +41,7 @@ mod schema;
 mod sql;
 mod steps;
 mod store_impl;
+mod tokens;
 
 use crate::{StoreError, StoreResult};
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};

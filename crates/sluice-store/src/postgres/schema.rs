@@ -37,7 +37,27 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         description: "schedule state",
         sql: V2,
     },
+    Migration {
+        version: 3,
+        description: "API tokens",
+        sql: V3,
+    },
 ];
+
+/// API tokens: the secret's SHA-256, never the secret. A name is unique
+/// among tokens that are not revoked, so a revoked name can be reused.
+const V3: &str = "
+CREATE TABLE api_tokens (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    secret_hash TEXT NOT NULL,
+    scope       TEXT NOT NULL,
+    created_at  BIGINT NOT NULL,
+    expires_at  BIGINT,
+    revoked_at  BIGINT
+);
+CREATE UNIQUE INDEX api_tokens_live_name ON api_tokens (name) WHERE revoked_at IS NULL;
+";
 
 const V2: &str = "
 CREATE TABLE schedules (

@@ -4,7 +4,7 @@
 //! to the module that owns the logic. No SQL lives here.
 
 use super::{
-    dead_letters, delivery, lease, logs, queues, read_tx, runs, schedules, steps, write_tx,
+    dead_letters, delivery, lease, logs, queues, read_tx, runs, schedules, steps, tokens, write_tx,
     PostgresStore,
 };
 use crate::*;
@@ -238,6 +238,26 @@ impl Store for PostgresStore {
     ) -> StoreResult<bool> {
         write_tx!(self, "fire schedule", |tx, now| schedules::fire_schedule(
             &tx, now, name, due, next, firing
+        ))
+    }
+
+    async fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord> {
+        write_tx!(self, "create token", |tx, now| tokens::create_token(
+            &tx, now, token
+        ))
+    }
+
+    async fn get_token(&self, id: &str) -> StoreResult<TokenRecord> {
+        read_tx!(self, "read token", |tx, _now| tokens::get_token(&tx, id))
+    }
+
+    async fn list_tokens(&self) -> StoreResult<Vec<TokenRecord>> {
+        read_tx!(self, "list tokens", |tx, _now| tokens::list_tokens(&tx))
+    }
+
+    async fn revoke_token(&self, id: &str) -> StoreResult<TokenRecord> {
+        write_tx!(self, "revoke token", |tx, now| tokens::revoke_token(
+            &tx, now, id
         ))
     }
 }

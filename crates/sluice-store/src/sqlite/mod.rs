@@ -38,6 +38,7 @@ mod schedules;
 mod schema;
 mod steps;
 mod store_impl;
+mod tokens;
 mod values;
 
 use crate::{StoreError, StoreResult};

@@ -5,7 +5,8 @@
 //! the logic. No SQL lives here.
 
 use super::{
-    dead_letters, delivery, lease, logs, messages, queues, runs, schedules, steps, SqliteStore,
+    dead_letters, delivery, lease, logs, messages, queues, runs, schedules, steps, tokens,
+    SqliteStore,
 };
 use crate::*;
 use async_trait::async_trait;
@@ -285,6 +286,33 @@ impl Store for SqliteStore {
         let (name, firing) = (name.to_string(), firing.clone());
         self.write("fire schedule", move |tx, now| {
             schedules::fire_schedule(tx, now, &name, due, next, &firing)
+        })
+        .await
+    }
+
+    async fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord> {
+        let token = token.clone();
+        self.write("create token", move |tx, now| {
+            tokens::create_token(tx, now, &token)
+        })
+        .await
+    }
+
+    async fn get_token(&self, id: &str) -> StoreResult<TokenRecord> {
+        let id = id.to_string();
+        self.read("read token", move |tx, _| tokens::get_token(tx, &id))
+            .await
+    }
+
+    async fn list_tokens(&self) -> StoreResult<Vec<TokenRecord>> {
+        self.read("list tokens", move |tx, _| tokens::list_tokens(tx))
+            .await
+    }
+
+    async fn revoke_token(&self, id: &str) -> StoreResult<TokenRecord> {
+        let id = id.to_string();
+        self.write("revoke token", move |tx, now| {
+            tokens::revoke_token(tx, now, &id)
         })
         .await
     }

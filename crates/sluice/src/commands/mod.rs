@@ -4,22 +4,28 @@ mod buckets;
 mod events;
 mod inspect;
 mod project;
+mod tokens;
 mod up;
 mod watch;
 mod work;
 
-use crate::cli::{Cli, Command, DlqCommand, EventsCommand, RunCommand};
+use crate::cli::{Cli, Command, DlqCommand, EventsCommand, RunCommand, TokenCommand};
 use crate::client::Client;
 use anyhow::Result;
 use std::process::ExitCode;
 
 pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
     let json = cli.global.json;
-    let client = || Client::new(cli.global.api.as_deref());
+    let client = || Client::new(cli.global.api.as_deref(), cli.global.token.as_deref());
     match cli.command {
         Command::Up(args) => up::run(args).await,
         Command::Validate { dir } => project::validate(&dir, json),
         Command::Schema => project::schema(),
+        Command::Openapi => {
+            let document: serde_json::Value = client()?.get("/v1/openapi.json").await?;
+            crate::output::print_json(&document);
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Invoke(args) => work::invoke(&client()?, args, json).await,
         Command::Start(args) => work::start(&client()?, args, json).await,
         Command::Send(args) => work::send(&client()?, args, json).await,
@@ -57,5 +63,19 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Dlq {
             command: DlqCommand::Redrive { queue, max },
         } => inspect::dlq_redrive(&client()?, &queue, max, json).await,
+        Command::Token {
+            command:
+                TokenCommand::Create {
+                    name,
+                    pipelines,
+                    expires_in,
+                },
+        } => tokens::create(&client()?, &name, pipelines, expires_in, json).await,
+        Command::Token {
+            command: TokenCommand::List,
+        } => tokens::list(&client()?, json).await,
+        Command::Token {
+            command: TokenCommand::Revoke { id },
+        } => tokens::revoke(&client()?, &id, json).await,
     }
 }

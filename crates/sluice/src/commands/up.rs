@@ -1,13 +1,15 @@
 //! `sluice up`: load the project, open the state store, start the engine and
 //! serve the API until interrupted.
 
-use crate::cli::UpArgs;
+use crate::cli::{AuthArg, UpArgs};
 use anyhow::{Context, Result};
 use sluice_core::time::system_clock;
 use sluice_engine::plan::{self, PlanOptions};
 use sluice_engine::{Engine, EngineOptions};
+use sluice_server::AuthMode;
 use sluice_store::sqlite::SqliteStore;
 use sluice_store::Store;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 
@@ -71,11 +73,26 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
     std::fs::write(&api_file, record.to_string())
         .with_context(|| format!("writing {}", api_file.display()))?;
 
+    let auth = auth_mode(args.auth, listener.local_addr()?);
+    let admin_token_file = match auth {
+        AuthMode::Required => Some(keep_admin_token(&engine, &data_dir).await?),
+        AuthMode::Off => None,
+    };
+
     super::buckets::serve(&project, &data_dir, s3_listener, &engine, issuer).await?;
     print_banner(&project, &engine, &api, &s3_endpoint, store.as_ref());
+    match &admin_token_file {
+        Some(file) => println!(
+            "  auth       API tokens required (admin token in {})",
+            file.display()
+        ),
+        None => println!("  auth       off (--auth required to demand API tokens)"),
+    }
+    println!("ready: {api}");
     let _dispatchers = engine.run_dispatchers();
     let _scheduler = engine.run_scheduler();
-    let served = axum::serve(listener, sluice_server::router(engine))
+    let router = sluice_server::router(engine, sluice_server::ApiOptions { auth });
+    let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
         .await;
     let _ = std::fs::remove_file(&api_file);
@@ -124,7 +141,36 @@ fn print_banner(
             "Try: sluice --api {api} invoke {f} --event -   (then type a JSON event and Ctrl-D)"
         );
     }
-    println!("ready: {api}");
+}
+
+/// `--auth auto` requires tokens unless the API is reachable from this machine only.
+fn auth_mode(arg: AuthArg, listening: std::net::SocketAddr) -> AuthMode {
+    match arg {
+        AuthArg::Required => AuthMode::Required,
+        AuthArg::Off => AuthMode::Off,
+        AuthArg::Auto if listening.ip().is_loopback() => AuthMode::Off,
+        AuthArg::Auto => AuthMode::Required,
+    }
+}
+
+/// Keeps a working admin token in `DATA_DIR/admin-token` (mode 0600) for the
+/// local CLI: the one there if it is still a live admin token, else a new one.
+async fn keep_admin_token(engine: &Engine, data_dir: &Path) -> Result<PathBuf> {
+    let path = data_dir.join("admin-token");
+    let current = std::fs::read_to_string(&path).ok();
+    if let Some(token) = engine.ensure_admin_token(current.as_deref()).await? {
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create(true).truncate(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        let mut file = options
+            .open(&path)
+            .with_context(|| format!("creating {}", path.display()))?;
+        std::io::Write::write_all(&mut file, format!("{token}\n").as_bytes())
+            .with_context(|| format!("writing {}", path.display()))?;
+        tracing::info!(file = %path.display(), "new admin token written");
+    }
+    Ok(path)
 }
 
 async fn shutdown_signal() {
