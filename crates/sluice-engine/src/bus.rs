@@ -109,8 +109,10 @@ impl Engine {
         let mut deliveries = Vec::new();
         for route in self.plan().routes.matching(&envelope) {
             let key = format!("event:{}:{}:{}", record.id, route.source, route.index);
+            let trigger =
+                crate::own_events::trigger_for(&route.source, &record.source, &record.detail);
             let dispatched = self
-                .dispatch(&route.target, &envelope, route.source.clone(), Some(key))
+                .dispatch(&route.target, &envelope, trigger, Some(key))
                 .await?;
             tracing::info!(event_id = %record.id, route = %route.source, run_id = ?dispatched.run_id, "event routed");
             deliveries.push(Delivered {

@@ -110,8 +110,9 @@ impl Delivery {
                     .await?;
                 self.engine.hub().publish(Notice::RunFinished { run_id });
                 tracing::info!("run succeeded");
+                self.engine.announce_run_end(&run, "succeeded", None).await;
             }
-            Err(error) => self.settle_failure(Some(&run_id), &error).await?,
+            Err(error) => self.settle_failure(Some(&run), &error).await?,
         }
         Ok(())
     }
@@ -238,6 +239,13 @@ impl Delivery {
             .finish_attempt(&attempt.id, &outcome, &log.take())
             .await?;
         log.announce();
+        if let Err(failure) = &result {
+            if let Ok(run) = store.get_run(run_id).await {
+                self.engine
+                    .announce_step_failed(&run, &step.name, &attempt.id, &failure.message)
+                    .await;
+            }
+        }
         span.in_scope(|| tracing::info!(status = %outcome.status, "attempt finished"));
         self.engine.hub().publish(Notice::RunChanged {
             run_id: run_id.to_string(),
@@ -247,11 +255,15 @@ impl Delivery {
 
     /// Retries the message after a backoff, or dead-letters it when its
     /// deliveries are used up; the run's status says which.
-    async fn settle_failure(&self, run_id: Option<&str>, error: &str) -> Result<(), EngineError> {
+    async fn settle_failure(
+        &self,
+        run: Option<&RunRecord>,
+        error: &str,
+    ) -> Result<(), EngineError> {
         let store = self.engine.store();
         let receive = self.lease.receipt.receive_count;
         let delay = self.def.backoff.sample_delay_ms(receive);
-        let Some(run_id) = run_id else {
+        let Some(run_id) = run.map(|r| r.id.as_str()) else {
             store.fail(&self.lease.receipt, error, delay).await?;
             return Ok(());
         };
@@ -268,7 +280,7 @@ impl Delivery {
             attempt_id: None,
         };
         let log = RunLog::new(scope, store.clone(), self.engine.hub().clone());
-        let notice = match settled {
+        let notice = match &settled {
             Settled::Retrying { .. } | Settled::Succeeded => {
                 let left = self.def.max_receive_count.saturating_sub(receive);
                 log.note(format!(
@@ -293,6 +305,18 @@ impl Delivery {
         };
         log.flush().await;
         self.engine.hub().publish(notice);
+        if let (Settled::DeadLettered { queue }, Some(run)) = (&settled, run) {
+            let message_id = &self.lease.receipt.message_id;
+            // The stored error says where the message went.
+            let stored = store.get_run(run_id).await.ok().and_then(|r| r.error);
+            let final_error = stored.as_deref().unwrap_or(error);
+            self.engine
+                .announce_run_end(run, "failed", Some(final_error))
+                .await;
+            self.engine
+                .announce_dead_letter(run, &self.def.name, queue, message_id, error)
+                .await;
+        }
         Ok(())
     }
 }

@@ -319,6 +319,8 @@ impl Engine {
         self.inner.hub.publish(Notice::RunFinished {
             run_id: run_id.to_string(),
         });
+        self.announce_run_end(&run, "cancelled", Some("cancelled"))
+            .await;
         Ok(run)
     }
 

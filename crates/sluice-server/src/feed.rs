@@ -68,7 +68,10 @@ async fn produce(
             .map_err(|e| e.to_string())?;
         for line in &lines {
             after = line.seq;
-            send(tx, log_item(line)).await?;
+            // Status lines are the pipeline feed's; this feed reads the run itself.
+            if line.stream != sluice_store::STATUS_STREAM {
+                send(tx, log_item(line)).await?;
+            }
         }
         if lines.len() == 500 {
             continue;

@@ -10,6 +10,7 @@ mod error;
 mod events;
 mod feed;
 mod openapi;
+mod pipeline_feed;
 mod queues;
 mod routes;
 mod runs;

@@ -8,6 +8,8 @@ use serde_json::Value;
 
 const RUN_FEED: &str = "The run's status, log lines and progress reports in order. Each log and progress item carries its resume position (the SSE `id`, or `seq` over WebSocket); reconnect with `Last-Event-ID` or `?after=N` to miss nothing.";
 
+const PIPELINE_FEED: &str = "Status changes, log lines and progress reports of every run of the pipeline, in commit order. Each item's `seq` (the SSE `id`) is its position; reconnect with `Last-Event-ID` or `?after=N` to miss nothing. Without one, the feed starts with the status of the unfinished runs, then follows; `?after=0` replays the whole history. A client that stops reading holds no memory on the server: the feed waits for it and resumes from the store.";
+
 /// Declares every route of the API.
 pub(crate) fn declare<S: RouteSink>(s: &mut S) {
     s.add(
@@ -151,6 +153,30 @@ pub(crate) fn declare<S: RouteSink>(s: &mut S) {
         stream::websocket,
         Doc::new("live", "A run's live feed (WebSocket)")
             .describe(RUN_FEED)
+            .query::<stream::FeedQuery>()
+            .streams(
+                "websocket",
+                "Switching protocols; one JSON text message per item: `{seq, kind, data}`",
+            ),
+    );
+    s.add(
+        "GET",
+        "/v1/pipelines/{name}/events",
+        stream::pipeline_sse,
+        Doc::new("live", "Every run of a pipeline, live (Server-Sent Events)")
+            .describe(PIPELINE_FEED)
+            .query::<stream::FeedQuery>()
+            .streams(
+                "text/event-stream",
+                "Events `status`, `log`, `progress`, each with its run id",
+            ),
+    );
+    s.add(
+        "GET",
+        "/v1/pipelines/{name}/ws",
+        stream::pipeline_websocket,
+        Doc::new("live", "Every run of a pipeline, live (WebSocket)")
+            .describe(PIPELINE_FEED)
             .query::<stream::FeedQuery>()
             .streams(
                 "websocket",

@@ -1,6 +1,8 @@
 //! The run feed's two transports: Server-Sent Events and WebSocket.
 
 use crate::feed::{run_feed, FeedItem, KEEP_ALIVE};
+use crate::pipeline_feed::pipeline_feed;
+use crate::ApiError;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, Query, State};
 use axum::http::HeaderMap;
@@ -31,12 +33,59 @@ pub async fn sse(
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.parse().ok());
     let after = last_seen.or(q.after).unwrap_or(0);
-    let rx = run_feed(engine, id, after);
+    sse_of(run_feed(engine, id, after))
+}
+
+fn sse_of(
+    rx: tokio::sync::mpsc::Receiver<FeedItem>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let events = futures::stream::unfold(rx, |mut rx| async move {
         let item = rx.recv().await?;
         Some((Ok(sse_event(&item)), rx))
     });
     Sse::new(events).keep_alive(KeepAlive::new().interval(KEEP_ALIVE))
+}
+
+fn last_event_id(headers: &HeaderMap) -> Option<i64> {
+    headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok())
+}
+
+fn known_pipeline(engine: &Engine, name: &str) -> Result<(), ApiError> {
+    if engine.plan().pipelines.contains_key(name) {
+        return Ok(());
+    }
+    Err(
+        sluice_engine::EngineError::unknown("pipeline", name, engine.plan().pipelines.keys())
+            .into(),
+    )
+}
+
+/// `GET /v1/pipelines/{name}/events`: every run of the pipeline, live, as
+/// Server-Sent Events (see [`crate::pipeline_feed`]).
+pub async fn pipeline_sse(
+    State(engine): State<Engine>,
+    Path(name): Path<String>,
+    Query(q): Query<FeedQuery>,
+    headers: HeaderMap,
+) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
+    known_pipeline(&engine, &name)?;
+    let after = last_event_id(&headers).or(q.after);
+    Ok(sse_of(pipeline_feed(engine, name, after)))
+}
+
+/// `GET /v1/pipelines/{name}/ws`: the pipeline's feed over WebSocket.
+pub async fn pipeline_websocket(
+    State(engine): State<Engine>,
+    Path(name): Path<String>,
+    Query(q): Query<FeedQuery>,
+    upgrade: WebSocketUpgrade,
+) -> Result<Response, ApiError> {
+    known_pipeline(&engine, &name)?;
+    let rx = pipeline_feed(engine, name, q.after);
+    Ok(upgrade.on_upgrade(move |socket| forward_items(socket, rx)))
 }
 
 fn sse_event(item: &FeedItem) -> Event {
@@ -60,8 +109,11 @@ pub async fn websocket(
     upgrade.on_upgrade(move |socket| forward(socket, engine, id, q.after.unwrap_or(0)))
 }
 
-async fn forward(mut socket: WebSocket, engine: Engine, run_id: String, after: i64) {
-    let mut rx = run_feed(engine, run_id, after);
+async fn forward(socket: WebSocket, engine: Engine, run_id: String, after: i64) {
+    forward_items(socket, run_feed(engine, run_id, after)).await
+}
+
+async fn forward_items(mut socket: WebSocket, mut rx: tokio::sync::mpsc::Receiver<FeedItem>) {
     while let Some(item) = rx.recv().await {
         let text = json!({ "seq": item.seq, "kind": item.kind, "data": item.data }).to_string();
         if socket.send(Message::Text(text.into())).await.is_err() {

@@ -218,6 +218,21 @@ pub trait Store: Send + Sync + 'static {
         limit: usize,
     ) -> StoreResult<Vec<LogLine>>;
 
+    /// Log lines of every run of `target` with a position greater than
+    /// `after`, in position order (the commit order of their transactions:
+    /// a reader that saw position N will never later find a line below N).
+    /// Every status change of a run writes a line of stream
+    /// [`STATUS_STREAM`], so this is also the target's status history.
+    async fn read_target_logs(
+        &self,
+        target: &str,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<LogLine>>;
+
+    /// The highest log position so far (0 when there are no lines).
+    async fn last_log_position(&self) -> StoreResult<i64>;
+
     // ----- events -----
 
     /// Appends an event to the event log; returns its sequence number.

@@ -250,6 +250,10 @@ pub struct NewLogLine {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LogLine {
     pub seq: i64,
+    /// The line's place among every run's lines, in commit order: the resume
+    /// position of a pipeline's feed (0 for lines stored before schema 4).
+    #[serde(default)]
+    pub position: i64,
     pub run_id: String,
     pub step: Option<String>,
     pub attempt_id: Option<String>,
@@ -374,4 +378,20 @@ pub struct NewToken {
     pub secret_hash: String,
     pub scope: TokenScope,
     pub expires_at: Option<EpochMillis>,
+}
+
+/// The stream of the log line a run's every status change writes, in the
+/// transaction of the change (its text is `{"status", "error"}`).
+pub const STATUS_STREAM: &str = "status";
+
+/// The log line recording a status change.
+pub(crate) fn status_line(run: &RunRecord, at: EpochMillis) -> NewLogLine {
+    NewLogLine {
+        run_id: run.id.clone(),
+        step: None,
+        attempt_id: None,
+        at,
+        stream: STATUS_STREAM.to_string(),
+        line: serde_json::json!({ "status": run.status, "error": run.error }).to_string(),
+    }
 }

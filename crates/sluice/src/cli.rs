@@ -83,10 +83,15 @@ pub enum Command {
         #[arg(short, long)]
         follow: bool,
     },
-    /// Follow a run live: its log, a progress bar per step, until it ends.
+    /// Follow a run live (its log, a progress bar per step, until it ends), or
+    /// with --pipeline every run of a pipeline until interrupted.
     Watch {
         /// Run id.
-        run: String,
+        #[arg(required_unless_present = "pipeline")]
+        run: Option<String>,
+        /// Follow every run of this pipeline instead (resuming after a dropped connection).
+        #[arg(long, conflicts_with = "run")]
+        pipeline: Option<String>,
     },
     /// Run a finished run again: only the named steps, or the steps that did not succeed.
     Rerun {

@@ -66,6 +66,36 @@ impl Client {
         self.send(request).await
     }
 
+    /// Opens a streaming GET (a Server-Sent Events feed), resuming after
+    /// `last_event_id` when given; the answer's status is checked.
+    pub async fn open_stream(
+        &self,
+        path: &str,
+        last_event_id: Option<i64>,
+    ) -> Result<reqwest::Response> {
+        let mut request = self
+            .http
+            .get(self.url(path))
+            .header("Accept", "text/event-stream");
+        if let Some(id) = last_event_id {
+            request = request.header("Last-Event-ID", id.to_string());
+        }
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
+        let response = request
+            .send()
+            .await
+            .map_err(|err| anyhow!("cannot reach Sluice at {}: {err}", self.base))?;
+        if !response.status().is_success() {
+            let status = response.status();
+            let body: Value = response.json().await.unwrap_or(Value::Null);
+            let message = body["error"]["message"].as_str().unwrap_or("");
+            return Err(anyhow!("{status}: {message}"));
+        }
+        Ok(response)
+    }
+
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }

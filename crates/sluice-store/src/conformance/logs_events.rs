@@ -53,6 +53,7 @@ pub async fn logs_are_numbered_per_run_and_paged(h: Harness) {
             at,
             stream: "stdout".into(),
             line: "one".into(),
+            position: all[0].position,
         }
     );
     let other: Vec<String> = h
@@ -115,5 +116,77 @@ pub async fn events_are_appended_and_read_in_order(h: Harness) {
         after_first.iter().map(|e| e.seq).collect::<Vec<_>>(),
         [seqs[1]],
         "after_seq and limit page"
+    );
+}
+
+/// Lines get global positions in commit order; a target's lines (of all its
+/// runs) are read in that order after a position; every status change of a
+/// run writes a `status` line in its own transaction.
+pub async fn log_positions_order_a_targets_lines_and_status_changes(h: Harness) {
+    submit(&h, &new_run("run_1", "etl")).await;
+    submit(&h, &new_run("run_2", "other")).await;
+    submit(&h, &new_run("run_3", "etl")).await;
+    assert_eq!(h.store.last_log_position().await.unwrap(), 0);
+    let at = h.now();
+    h.store
+        .append_logs(&[line("run_1", "a", at), line("run_2", "b", at)])
+        .await
+        .unwrap();
+    h.store
+        .append_logs(&[line("run_3", "c", at)])
+        .await
+        .unwrap();
+    h.store
+        .append_logs(&[line("run_1", "d", at)])
+        .await
+        .unwrap();
+    let etl = h.store.read_target_logs("etl", 0, 0).await.unwrap();
+    let texts: Vec<&str> = etl.iter().map(|l| l.line.as_str()).collect();
+    assert_eq!(
+        texts,
+        ["a", "c", "d"],
+        "a target's lines of every run, in commit order"
+    );
+    assert!(
+        etl.windows(2).all(|w| w[0].position < w[1].position),
+        "positions increase: {etl:?}"
+    );
+    let rest = h
+        .store
+        .read_target_logs("etl", etl[0].position, 1)
+        .await
+        .unwrap();
+    assert_eq!(rest.len(), 1, "limit caps");
+    assert_eq!(rest[0].line, "c", "`after` excludes");
+    assert_eq!(h.store.last_log_position().await.unwrap(), etl[2].position);
+
+    h.store.begin_run("run_3", &[]).await.unwrap();
+    h.store
+        .update_run(
+            "run_3",
+            &crate::RunUpdate {
+                status: sluice_core::RunStatus::Cancelled,
+                output: None,
+                error: Some("cancelled".into()),
+            },
+        )
+        .await
+        .unwrap();
+    let statuses: Vec<serde_json::Value> = h
+        .store
+        .read_target_logs("etl", etl[2].position, 0)
+        .await
+        .unwrap()
+        .into_iter()
+        .filter(|l| l.stream == crate::STATUS_STREAM)
+        .map(|l| serde_json::from_str(&l.line).unwrap())
+        .collect();
+    assert_eq!(
+        statuses,
+        [
+            json!({ "status": "running", "error": null }),
+            json!({ "status": "cancelled", "error": "cancelled" })
+        ],
+        "each status change of a run is a line of its log"
     );
 }

@@ -14,7 +14,7 @@
 
 use super::error::{not_found, DbResult};
 use super::runs::get_run;
-use super::schema::EVENTS_LOCK;
+use super::schema::{EVENTS_LOCK, LOGS_LOCK};
 use super::sql::{self, json_text, parse_json, Tx};
 use crate::{EventRecord, LogLine, NewEvent, NewLogLine};
 use sluice_core::id::new_id;
@@ -26,6 +26,8 @@ pub(crate) async fn append_logs(tx: &Tx<'_>, lines: &[NewLogLine]) -> DbResult<(
     if lines.is_empty() {
         return Ok(());
     }
+    // Already held when the store method took it first (see `lock_log_order`).
+    lock_log_order(tx).await?;
     // Lines per run, in order of first appearance, then one counter bump per run.
     let mut counts: Vec<(&str, i64)> = Vec::new();
     for line in lines {
@@ -67,9 +69,11 @@ pub(crate) async fn append_logs(tx: &Tx<'_>, lines: &[NewLogLine]) -> DbResult<(
     }
     sql::execute(
         tx,
-        "INSERT INTO logs (run_id, seq, step, attempt_id, at, stream, line)
-         SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[], $5::bigint[],
-                              $6::text[], $7::text[])",
+        "INSERT INTO logs (run_id, seq, step, attempt_id, at, stream, line, gseq)
+         SELECT a, b, c, d, e, f, g, nextval('log_position') FROM (
+             SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::text[],
+                                  $5::bigint[], $6::text[], $7::text[])
+                 WITH ORDINALITY AS t(a, b, c, d, e, f, g, n) ORDER BY n) AS lines",
         &[&run_ids, &seqs, &steps, &attempts, &ats, &streams, &texts],
     )
     .await?;
@@ -86,23 +90,64 @@ pub(crate) async fn read_logs(
     get_run(tx, run_id).await?;
     let rows = sql::query(
         tx,
-        "SELECT seq, run_id, step, attempt_id, at, stream, line FROM logs
+        "SELECT seq, run_id, step, attempt_id, at, stream, line, coalesce(gseq, 0) FROM logs
          WHERE run_id = $1 AND seq > $2 ORDER BY seq LIMIT $3",
         &[&run_id, &after_seq, &sql::sql_limit(limit)],
     )
     .await?;
-    Ok(rows
-        .iter()
-        .map(|row| LogLine {
-            seq: row.get(0),
-            run_id: row.get(1),
-            step: row.get(2),
-            attempt_id: row.get(3),
-            at: row.get(4),
-            stream: row.get(5),
-            line: row.get(6),
-        })
-        .collect())
+    Ok(rows.iter().map(log_line).collect())
+}
+
+fn log_line(row: &tokio_postgres::Row) -> LogLine {
+    LogLine {
+        seq: row.get(0),
+        run_id: row.get(1),
+        step: row.get(2),
+        attempt_id: row.get(3),
+        at: row.get(4),
+        stream: row.get(5),
+        line: row.get(6),
+        position: row.get(7),
+    }
+}
+
+/// Serializes the transactions that append log lines, so positions (drawn
+/// from a sequence) are committed in order. Store methods that may append
+/// lines take it before any row lock, which keeps the lock order fixed
+/// (advisory lock, then rows) and deadlocks impossible; taking it again
+/// later in the same transaction is a no-op.
+pub(crate) async fn lock_log_order(tx: &Tx<'_>) -> DbResult<()> {
+    sql::execute(
+        tx,
+        "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()::text))",
+        &[&LOGS_LOCK],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The lines of every run of `target` after position `after`, in position order.
+pub(crate) async fn read_target_logs(
+    tx: &Tx<'_>,
+    target: &str,
+    after: i64,
+    limit: usize,
+) -> DbResult<Vec<LogLine>> {
+    let rows = sql::query(
+        tx,
+        "SELECT l.seq, l.run_id, l.step, l.attempt_id, l.at, l.stream, l.line, l.gseq
+         FROM logs l JOIN runs r ON r.id = l.run_id
+         WHERE l.gseq > $2 AND r.target = $1 ORDER BY l.gseq LIMIT $3",
+        &[&target, &after, &sql::sql_limit(limit)],
+    )
+    .await?;
+    Ok(rows.iter().map(log_line).collect())
+}
+
+/// The highest position given to a committed line so far.
+pub(crate) async fn last_log_position(tx: &Tx<'_>) -> DbResult<i64> {
+    let row = sql::query_one(tx, "SELECT coalesce(max(gseq), 0) FROM logs", &[]).await?;
+    Ok(row.get(0))
 }
 
 /// Records an event at `now`; returns its sequence number.

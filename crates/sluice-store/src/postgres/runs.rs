@@ -155,7 +155,11 @@ pub(crate) async fn update_run(
         ],
     )
     .await?;
-    run_from_row(&row)
+    let run = run_from_row(&row)?;
+    if current.status != run.status {
+        super::logs::append_logs(tx, &[crate::model::status_line(&run, now)]).await?;
+    }
+    Ok(run)
 }
 
 /// Reopens a terminal run: resets the chosen steps, sets the run back to

@@ -23,6 +23,7 @@ use sluice_core::time::now_ms;
 /// schemas never wait for each other.
 pub(crate) const LEASE_LOCK: i32 = 0x534C_434C; // "SLCL": hashtext(schema.queue)
 pub(crate) const EVENTS_LOCK: i32 = 0x534C_4345; // "SLCE": hashtext(schema)
+pub(crate) const LOGS_LOCK: i32 = 0x534C_4347; // "SLCG": hashtext(schema)
 const MIGRATION_LOCK: i32 = 0x534C_434D; // "SLCM": hashtext(schema)
 
 /// Every migration, in order; the last one's version is the current schema version.
@@ -42,7 +43,21 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         description: "API tokens",
         sql: V3,
     },
+    Migration {
+        version: 4,
+        description: "log positions",
+        sql: V4,
+    },
 ];
+
+/// Version 4: a global position for log lines. Appending lines takes the
+/// `LOGS_LOCK` advisory lock first, so positions are handed out in commit
+/// order and a reader never sees a later position before an earlier one.
+const V4: &str = "
+CREATE SEQUENCE log_position;
+ALTER TABLE logs ADD COLUMN gseq BIGINT;
+CREATE INDEX logs_by_position ON logs (gseq);
+";
 
 /// API tokens: the secret's SHA-256, never the secret. A name is unique
 /// among tokens that are not revoked, so a revoked name can be reused.

@@ -110,9 +110,10 @@ impl Store for PostgresStore {
     }
 
     async fn update_run(&self, run_id: &str, update: &RunUpdate) -> StoreResult<RunRecord> {
-        write_tx!(self, "update run", |tx, now| runs::update_run(
-            &tx, now, run_id, update
-        ))
+        write_tx!(self, "update run", |tx, now| async {
+            logs::lock_log_order(&tx).await?;
+            runs::update_run(&tx, now, run_id, update).await
+        })
     }
 
     async fn run_steps(&self, run_id: &str) -> StoreResult<Vec<StepRecord>> {
@@ -145,6 +146,7 @@ impl Store for PostgresStore {
         log_lines: &[NewLogLine],
     ) -> StoreResult<()> {
         write_tx!(self, "finish attempt", |tx, now| async {
+            logs::lock_log_order(&tx).await?;
             logs::append_logs(&tx, log_lines).await?;
             steps::finish_attempt(&tx, now, attempt_id, outcome).await
         })
@@ -155,9 +157,10 @@ impl Store for PostgresStore {
         run_id: &str,
         steps: &[NewStep],
     ) -> StoreResult<(RunRecord, Vec<StepRecord>)> {
-        write_tx!(self, "begin run", |tx, now| delivery::begin_run(
-            &tx, now, run_id, steps
-        ))
+        write_tx!(self, "begin run", |tx, now| async {
+            logs::lock_log_order(&tx).await?;
+            delivery::begin_run(&tx, now, run_id, steps).await
+        })
     }
 
     async fn settle_run(
@@ -166,9 +169,10 @@ impl Store for PostgresStore {
         receipt: &Receipt,
         settlement: &Settlement,
     ) -> StoreResult<Settled> {
-        write_tx!(self, "settle run", |tx, now| delivery::settle_run(
-            &tx, now, run_id, receipt, settlement
-        ))
+        write_tx!(self, "settle run", |tx, now| async {
+            logs::lock_log_order(&tx).await?;
+            delivery::settle_run(&tx, now, run_id, receipt, settlement).await
+        })
     }
 
     async fn abandon_running_attempts(&self, run_id: &str) -> StoreResult<u64> {
@@ -192,6 +196,23 @@ impl Store for PostgresStore {
         write_tx!(self, "append logs", |tx, _now| logs::append_logs(
             &tx, lines
         ))
+    }
+
+    async fn read_target_logs(
+        &self,
+        target: &str,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<LogLine>> {
+        read_tx!(self, "read a target's logs", |tx, _now| {
+            logs::read_target_logs(&tx, target, after, limit)
+        })
+    }
+
+    async fn last_log_position(&self) -> StoreResult<i64> {
+        read_tx!(self, "read the last log position", |tx, _now| {
+            logs::last_log_position(&tx)
+        })
     }
 
     async fn read_logs(

@@ -14,11 +14,17 @@ use sluice_core::id::new_id;
 use sluice_core::time::EpochMillis;
 use std::collections::HashMap;
 
-/// Appends lines, numbering each after the last line of its run.
+/// Appends lines, numbering each after the last line of its run, and
+/// giving each the next global position (the one writer makes that order
+/// the commit order).
 pub(crate) fn append_logs(conn: &Connection, lines: &[NewLogLine]) -> DbResult<()> {
+    if lines.is_empty() {
+        return Ok(());
+    }
     let mut last_seq: HashMap<&str, i64> = HashMap::new();
+    let mut position = last_log_position(conn)?;
     let mut insert = conn.prepare_cached(
-        "INSERT INTO logs (run_id, seq, step, attempt_id, at, stream, line) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO logs (run_id, seq, step, attempt_id, at, stream, line, gseq) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
     )?;
     for line in lines {
         let seq = match last_seq.get(line.run_id.as_str()) {
@@ -26,6 +32,7 @@ pub(crate) fn append_logs(conn: &Connection, lines: &[NewLogLine]) -> DbResult<(
             None => current_log_seq(conn, &line.run_id)? + 1,
         };
         last_seq.insert(&line.run_id, seq);
+        position += 1;
         insert.execute(params![
             line.run_id,
             seq,
@@ -33,7 +40,8 @@ pub(crate) fn append_logs(conn: &Connection, lines: &[NewLogLine]) -> DbResult<(
             line.attempt_id,
             line.at,
             line.stream,
-            line.line
+            line.line,
+            position
         ])?;
     }
     Ok(())
@@ -61,23 +69,51 @@ pub(crate) fn read_logs(
 ) -> DbResult<Vec<LogLine>> {
     super::runs::get_run(conn, run_id)?;
     let mut select = conn.prepare_cached(
-        "SELECT seq, run_id, step, attempt_id, at, stream, line FROM logs
+        "SELECT seq, run_id, step, attempt_id, at, stream, line, coalesce(gseq, 0) FROM logs
          WHERE run_id = ?1 AND seq > ?2 ORDER BY seq LIMIT ?3",
     )?;
     let lines = select
-        .query_map(params![run_id, after_seq, sql_limit(limit)], |row| {
-            Ok(LogLine {
-                seq: row.get(0)?,
-                run_id: row.get(1)?,
-                step: row.get(2)?,
-                attempt_id: row.get(3)?,
-                at: row.get(4)?,
-                stream: row.get(5)?,
-                line: row.get(6)?,
-            })
-        })?
+        .query_map(params![run_id, after_seq, sql_limit(limit)], log_line)?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(lines)
+}
+
+fn log_line(row: &rusqlite::Row<'_>) -> rusqlite::Result<LogLine> {
+    Ok(LogLine {
+        seq: row.get(0)?,
+        run_id: row.get(1)?,
+        step: row.get(2)?,
+        attempt_id: row.get(3)?,
+        at: row.get(4)?,
+        stream: row.get(5)?,
+        line: row.get(6)?,
+        position: row.get(7)?,
+    })
+}
+
+/// The lines of every run of `target` after position `after`, in position order.
+pub(crate) fn read_target_logs(
+    conn: &Connection,
+    target: &str,
+    after: i64,
+    limit: usize,
+) -> DbResult<Vec<LogLine>> {
+    let mut select = conn.prepare_cached(
+        "SELECT l.seq, l.run_id, l.step, l.attempt_id, l.at, l.stream, l.line, l.gseq
+         FROM logs l JOIN runs r ON r.id = l.run_id
+         WHERE l.gseq > ?2 AND r.target = ?1 ORDER BY l.gseq LIMIT ?3",
+    )?;
+    let lines = select
+        .query_map(params![target, after, sql_limit(limit)], log_line)?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(lines)
+}
+
+/// The highest position given to a line so far.
+pub(crate) fn last_log_position(conn: &Connection) -> DbResult<i64> {
+    Ok(conn
+        .prepare_cached("SELECT coalesce(max(gseq), 0) FROM logs")?
+        .query_row([], |row| row.get(0))?)
 }
 
 /// Records an event at `now`; returns its sequence number.

@@ -140,10 +140,15 @@ pub(crate) fn update_run(
         started_at,
         finished_at,
     ])?;
-    match rows.next()? {
-        Some(row) => run_from_row(row),
-        None => Err(not_found("run", run_id)),
+    let run = match rows.next()? {
+        Some(row) => run_from_row(row)?,
+        None => return Err(not_found("run", run_id)),
+    };
+    drop(rows);
+    if current.status != run.status {
+        super::logs::append_logs(conn, &[crate::model::status_line(&run, now)])?;
     }
+    Ok(run)
 }
 
 /// Reopens a terminal run: resets the chosen steps, sets the run back to

@@ -23,7 +23,19 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         description: "API tokens",
         sql: V3,
     },
+    Migration {
+        version: 4,
+        description: "log positions",
+        sql: V4,
+    },
 ];
+
+/// Version 4: a global position for log lines, in commit order (the single
+/// writer numbers them), so a pipeline's feed can resume across its runs.
+const V4: &str = r#"
+ALTER TABLE logs ADD COLUMN gseq INTEGER;
+CREATE INDEX logs_by_position ON logs (gseq);
+"#;
 
 /// API tokens: the secret's SHA-256, never the secret. A name is unique
 /// among tokens that are not revoked, so a revoked name can be reused.

@@ -246,6 +246,26 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn read_target_logs(
+        &self,
+        target: &str,
+        after: i64,
+        limit: usize,
+    ) -> StoreResult<Vec<LogLine>> {
+        let target = target.to_string();
+        self.read("read a target's logs", move |tx, _| {
+            logs::read_target_logs(tx, &target, after, limit)
+        })
+        .await
+    }
+
+    async fn last_log_position(&self) -> StoreResult<i64> {
+        self.read("read the last log position", move |tx, _| {
+            logs::last_log_position(tx)
+        })
+        .await
+    }
+
     async fn append_event(&self, event: &NewEvent) -> StoreResult<i64> {
         let event = event.clone();
         self.write("append event", move |tx, now| {

@@ -7,6 +7,7 @@ mod project;
 mod tokens;
 mod up;
 mod watch;
+mod watch_pipeline;
 mod work;
 
 use crate::cli::{Cli, Command, DlqCommand, EventsCommand, RunCommand, TokenCommand};
@@ -50,7 +51,14 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
                     detail,
                 },
         } => events::put(&client()?, &source, &detail_type, &detail, json).await,
-        Command::Watch { run } => watch::watch(&client()?, &run, json).await,
+        Command::Watch {
+            pipeline: Some(pipeline),
+            ..
+        } => watch_pipeline::watch_pipeline(&client()?, &pipeline, json).await,
+        Command::Watch { run, .. } => {
+            let run = run.unwrap_or_default();
+            watch::watch(&client()?, &run, json).await
+        }
         Command::Cancel { run } => work::cancel(&client()?, &run, json).await,
         Command::Queues => inspect::queues(&client()?, json).await,
         Command::Schedules => inspect::schedules(&client()?, json).await,

@@ -1,0 +1,154 @@
+//! Live feed of every run of one pipeline: status changes, log lines and
+//! progress reports of all its runs, in one order, resumable.
+//!
+//! The store gives each log line a global position in commit order, and
+//! every status change of a run is itself a line (stream `status`) written
+//! in the transaction of the change. The feed is therefore just the
+//! pipeline's lines after a position, read from the store: an item's `seq`
+//! is its position, and a client that reconnects with the last one it saw
+//! (`Last-Event-ID` or `?after=N`) misses nothing and sees nothing twice.
+//!
+//! Without a resume position the feed starts now: first the current status
+//! of every unfinished run of the pipeline (items without a position), then
+//! what happens next. `?after=0` replays the whole history.
+//!
+//! A client that does not read cannot make the server buffer: items pass
+//! through a small bounded channel, and the producer waits for room before
+//! reading more from the store, where everything it has not sent yet stays.
+
+use crate::feed::{FeedItem, KEEP_ALIVE};
+use serde_json::{json, Value};
+use sluice_engine::Engine;
+use sluice_store::{LogLine, RunFilter, STATUS_STREAM};
+use tokio::sync::mpsc;
+
+/// Lines read from the store at once.
+const PAGE: usize = 500;
+/// Items waiting for a slow client, at most.
+const BUFFER: usize = 64;
+
+/// Starts producing the feed of `pipeline`: after position `after`, or from now.
+pub fn pipeline_feed(
+    engine: Engine,
+    pipeline: String,
+    after: Option<i64>,
+) -> mpsc::Receiver<FeedItem> {
+    let (tx, rx) = mpsc::channel(BUFFER);
+    tokio::spawn(async move {
+        if let Err(reason) = produce(&engine, &pipeline, after, &tx).await {
+            if !reason.is_empty() {
+                let _ = tx
+                    .send(FeedItem {
+                        seq: None,
+                        kind: "error",
+                        data: json!({ "message": reason }),
+                    })
+                    .await;
+            }
+        }
+    });
+    rx
+}
+
+async fn produce(
+    engine: &Engine,
+    pipeline: &str,
+    after: Option<i64>,
+    tx: &mpsc::Sender<FeedItem>,
+) -> Result<(), String> {
+    let store = engine.store();
+    let mut notices = engine.hub().subscribe();
+    let mut after = match after {
+        Some(position) => position,
+        None => {
+            // The position is read before the snapshot, so a change between
+            // the two is sent again rather than lost.
+            let now = store.last_log_position().await.map_err(|e| e.to_string())?;
+            snapshot(engine, pipeline, tx).await?;
+            now
+        }
+    };
+    loop {
+        let lines = store
+            .read_target_logs(pipeline, after, PAGE)
+            .await
+            .map_err(|e| e.to_string())?;
+        for line in &lines {
+            after = line.position;
+            send(tx, item(line)).await?;
+        }
+        if lines.len() == PAGE {
+            continue;
+        }
+        // Any run's change may be this pipeline's; a notice only says "look again".
+        let wait = tokio::time::timeout(KEEP_ALIVE, notices.recv()).await;
+        if tx.is_closed() {
+            return Err(String::new());
+        }
+        if let Ok(Err(tokio::sync::broadcast::error::RecvError::Closed)) = wait {
+            return Ok(());
+        }
+    }
+}
+
+/// The current status of each unfinished run of the pipeline.
+async fn snapshot(
+    engine: &Engine,
+    pipeline: &str,
+    tx: &mpsc::Sender<FeedItem>,
+) -> Result<(), String> {
+    let filter = RunFilter {
+        target: Some(pipeline.to_string()),
+        limit: 1000,
+        ..RunFilter::default()
+    };
+    let runs = engine
+        .store()
+        .list_runs(&filter)
+        .await
+        .map_err(|e| e.to_string())?;
+    for run in runs.iter().rev().filter(|r| !r.status.is_terminal()) {
+        let data = json!({ "run_id": run.id, "status": run.status, "error": run.error, "at": run.started_at.unwrap_or(run.created_at) });
+        send(
+            tx,
+            FeedItem {
+                seq: None,
+                kind: "status",
+                data,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+async fn send(tx: &mpsc::Sender<FeedItem>, item: FeedItem) -> Result<(), String> {
+    // A closed channel means the client went away: stop quietly.
+    tx.send(item).await.map_err(|_| String::new())
+}
+
+fn item(line: &LogLine) -> FeedItem {
+    let parsed = || {
+        serde_json::from_str::<Value>(&line.line)
+            .unwrap_or_else(|_| json!({ "message": line.line }))
+    };
+    let (kind, data) = match line.stream.as_str() {
+        STATUS_STREAM => {
+            let status = parsed();
+            (
+                "status",
+                json!({ "run_id": line.run_id, "status": status["status"], "error": status["error"], "at": line.at }),
+            )
+        }
+        "progress" => (
+            "progress",
+            json!({ "run_id": line.run_id, "at": line.at, "step": line.step, "attempt_id": line.attempt_id, "report": parsed() }),
+        ),
+        _ => ("log", serde_json::to_value(line).unwrap_or(Value::Null)),
+    };
+    FeedItem {
+        seq: Some(line.position),
+        kind,
+        data,
+    }
+}
