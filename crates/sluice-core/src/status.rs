@@ -42,7 +42,7 @@ macro_rules! string_enum {
 
 string_enum!(
     /// What a run executes.
-    RunKind { Function => "function", Pipeline => "pipeline" }
+    RunKind { Function => "function", Pipeline => "pipeline", Notification => "notification" }
 );
 
 string_enum!(

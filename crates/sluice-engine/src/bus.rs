@@ -58,6 +58,16 @@ impl Engine {
         let (kind, name) = match &target.kind {
             TargetKind::Function(f) => (RunKind::Function, f),
             TargetKind::Pipeline(p) => (RunKind::Pipeline, p),
+            TargetKind::Topic(t) => {
+                let published = self
+                    .publish(t, None, input, trigger, idempotency_key)
+                    .await?;
+                return Ok(Dispatched {
+                    run_id: published.runs.first().cloned(),
+                    message_id: format!("topic:{t}"),
+                    duplicate: published.duplicate,
+                });
+            }
             TargetKind::Queue(q) => {
                 let sent = self.send(q, input, None, idempotency_key, 0).await?;
                 return Ok(Dispatched {

@@ -128,6 +128,13 @@ impl Delivery {
                     fan_out: None,
                 }]
             }
+            Consumer::Topic(name) => vec![StepPlan {
+                name: "deliver".into(),
+                action: PhaseAction::Deliver {
+                    topic: name.clone(),
+                },
+                fan_out: None,
+            }],
             Consumer::Pipeline(name) => self
                 .engine
                 .pipeline(name)?

@@ -2,7 +2,7 @@
 
 use crate::dispatcher::Dispatcher;
 use crate::hub::{Hub, Notice};
-use crate::plan::{function_queue, pipeline_queue, Consumer, Plan};
+use crate::plan::{function_queue, pipeline_queue, topic_queue, Consumer, Plan};
 use crate::EngineError;
 use serde_json::Value;
 use sluice_core::id::new_id;
@@ -27,6 +27,8 @@ pub struct EngineOptions {
     /// How late a schedule may fire before the firing counts as missed
     /// (downtime), which its `catch_up` policy then decides.
     pub schedule_grace: Duration,
+    /// The HTTP API's base URL, for links to runs in notifications.
+    pub api_url: Option<String>,
 }
 
 impl Default for EngineOptions {
@@ -36,6 +38,7 @@ impl Default for EngineOptions {
             poll_interval: Duration::from_millis(500),
             default_queue_concurrency: 16,
             schedule_grace: Duration::from_secs(60),
+            api_url: None,
         }
     }
 }
@@ -78,6 +81,8 @@ pub(crate) struct Inner {
     pub function_slots: HashMap<String, Arc<Semaphore>>,
     /// The buckets, once attached (built-in steps move and copy use them).
     pub objects: std::sync::OnceLock<sluice_objects::ObjectService>,
+    /// The tables, once opened (the built-in step csv-load uses them).
+    pub tables: std::sync::OnceLock<sluice_tables::Tables>,
     /// Deliveries running in this process, by run, so a cancel can stop them.
     pub in_flight: std::sync::Mutex<HashMap<String, futures::future::AbortHandle>>,
 }
@@ -115,6 +120,7 @@ impl Engine {
             wakeups,
             function_slots,
             objects: std::sync::OnceLock::new(),
+            tables: std::sync::OnceLock::new(),
             in_flight: std::sync::Mutex::new(HashMap::new()),
         };
         Ok(Engine {
@@ -136,6 +142,16 @@ impl Engine {
 
     pub fn worker_id(&self) -> &str {
         &self.inner.options.worker_id
+    }
+
+    /// Gives the engine its tables (opened and checked by the caller).
+    pub fn attach_tables(&self, tables: sluice_tables::Tables) {
+        let _ = self.inner.tables.set(tables);
+    }
+
+    /// The tables, if attached.
+    pub fn tables(&self) -> Option<&sluice_tables::Tables> {
+        self.inner.tables.get()
     }
 
     /// Runs one dispatcher per consumed queue until the returned set is dropped or aborted.
@@ -161,6 +177,16 @@ impl Engine {
             RunKind::Pipeline => {
                 self.pipeline(&request.target)?;
                 pipeline_queue(&request.target)
+            }
+            RunKind::Notification => {
+                if !self.inner.plan.topics.contains_key(&request.target) {
+                    return Err(EngineError::unknown(
+                        "topic",
+                        &request.target,
+                        self.inner.plan.topics.keys(),
+                    ));
+                }
+                topic_queue(&request.target)
             }
         };
         self.submit_on(&queue, request, None, 0).await
@@ -196,6 +222,7 @@ impl Engine {
         let (kind, target) = match &plan.consumer {
             Some(Consumer::Function(f)) => (RunKind::Function, f.clone()),
             Some(Consumer::Pipeline(p)) => (RunKind::Pipeline, p.clone()),
+            Some(Consumer::Topic(t)) => (RunKind::Notification, t.clone()),
             None => {
                 let message = NewMessage {
                     queue: queue.to_string(),
@@ -279,6 +306,7 @@ impl Engine {
         let queue = match run.kind {
             RunKind::Function => function_queue(&run.target),
             RunKind::Pipeline => pipeline_queue(&run.target),
+            RunKind::Notification => topic_queue(&run.target),
         };
         let message = NewMessage {
             queue: queue.clone(),

@@ -57,9 +57,37 @@ pub(crate) async fn invoke_step(
             }
             result.map_err(StepFailure::failed)
         }
+        PhaseAction::Builtin { name, with } if name == "csv-load" => {
+            let params: sluice_spec::CsvLoad = serde_json::from_value(with.clone())
+                .map_err(|e| StepFailure::failed(format!("csv-load parameters: {e}")))?;
+            engine
+                .csv_load(&params, &input, run_id, log)
+                .await
+                .map_err(|e| {
+                    log.note(format!("csv-load failed: {e}"));
+                    StepFailure::failed(e)
+                })
+        }
+        PhaseAction::Builtin { name, with } if name == "notify" => {
+            let params: sluice_spec::Notify = serde_json::from_value(with.clone())
+                .map_err(|e| StepFailure::failed(format!("notify parameters: {e}")))?;
+            engine
+                .notify_step(&params, &input, run_id, step, log)
+                .await
+                .map_err(StepFailure::failed)
+        }
         PhaseAction::Builtin { name, .. } => Err(StepFailure::failed(format!(
             "built-in step `{name}` is not available in this version of Sluice"
         ))),
+        PhaseAction::Deliver { topic } => {
+            engine
+                .deliver(topic, run_id, &input, log)
+                .await
+                .map_err(|e| {
+                    log.note(format!("delivery failed: {e}"));
+                    StepFailure::failed(e)
+                })
+        }
     }
 }
 

@@ -12,11 +12,15 @@
 //!   heartbeat keeping its lease alive, records steps, attempts and logs, and
 //!   then acks, retries or dead-letters the message.
 //!
+//! Built-in steps live beside the engine: `move`/`copy` (objects), `csv-load`
+//! (tables) and `notify` (topics, whose deliveries are runs of their own).
+//!
 //! The engine knows the [`sluice_store::Store`] and
 //! [`sluice_runtime::HandlerRuntime`] traits, never a concrete backend, and
 //! nothing of HTTP.
 
 mod bus;
+mod csv_step;
 mod delivery;
 mod dispatcher;
 mod engine;
@@ -26,6 +30,7 @@ mod heartbeat;
 mod hub;
 mod invoke;
 mod logs;
+mod notify;
 mod objects;
 mod own_events;
 pub mod plan;
@@ -33,11 +38,14 @@ mod plan_build;
 mod plan_routes;
 mod scheduler;
 mod tokens;
+pub mod topics;
 
 pub use bus::{Dispatched, PublishedEvent};
 pub use engine::{Engine, EngineOptions, Sent, SubmitRequest};
 pub use error::EngineError;
 pub use hub::{Hub, Notice};
+pub use notify::webhook_signature;
 pub use own_events::{depth_of, MAX_EVENT_DEPTH};
 pub use scheduler::ScheduleView;
 pub use tokens::CreatedToken;
+pub use topics::Published;

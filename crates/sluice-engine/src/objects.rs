@@ -131,7 +131,7 @@ impl Engine {
 
 /// The object an input names: an S3 event's first record (its key decoded as
 /// S3 encodes it, `+` for spaces), or `{"bucket": .., "key": ..}`.
-fn source_of(input: &Value) -> Option<(String, String)> {
+pub(crate) fn source_of(input: &Value) -> Option<(String, String)> {
     if let (Some(Value::String(b)), Some(Value::String(k))) = (
         lookup(input, "$.Records.0.s3.bucket.name"),
         lookup(input, "$.Records.0.s3.object.key"),

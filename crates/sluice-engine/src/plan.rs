@@ -36,6 +36,8 @@ pub enum PhaseAction {
     Function(String),
     /// A built-in step, by name, with its parameters.
     Builtin { name: String, with: Value },
+    /// Deliver a message to one subscription of a topic (a notification run).
+    Deliver { topic: String },
 }
 
 #[derive(Debug, Clone)]
@@ -69,6 +71,8 @@ pub struct PipelinePlan {
 pub enum Consumer {
     Function(String),
     Pipeline(String),
+    /// Delivers a topic's messages to its subscriptions.
+    Topic(String),
 }
 
 /// A queue with its policy and, if it is consumed, its consumer.
@@ -88,6 +92,7 @@ pub enum TargetKind {
     Function(String),
     Pipeline(String),
     Queue(String),
+    Topic(String),
 }
 
 /// A target with the optional input template applied to the event
@@ -149,6 +154,7 @@ pub struct Plan {
     pub routes: sluice_core::pattern::RuleSet<Route>,
     pub http_triggers: Vec<HttpTriggerPlan>,
     pub schedules: Vec<SchedulePlan>,
+    pub topics: BTreeMap<String, crate::topics::TopicPlan>,
 }
 
 /// The implicit queue through which a function is invoked directly.
@@ -159,6 +165,11 @@ pub fn function_queue(name: &str) -> String {
 /// The implicit queue through which a pipeline's runs are executed.
 pub fn pipeline_queue(name: &str) -> String {
     format!("pipeline.{name}")
+}
+
+/// The implicit queue through which a topic's notifications are delivered.
+pub fn topic_queue(name: &str) -> String {
+    format!("topic.{name}")
 }
 
 /// The default dead-letter queue of a queue.

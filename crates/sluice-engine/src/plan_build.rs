@@ -6,8 +6,8 @@
 //! dead-letter queue of every queue are declared.
 
 use crate::plan::{
-    dead_letter_queue, function_queue, pipeline_queue, Consumer, FanOutPlan, FunctionPlan,
-    PhaseAction, PhasePlan, PipelinePlan, Plan, QueuePlan,
+    dead_letter_queue, function_queue, pipeline_queue, topic_queue, Consumer, FanOutPlan,
+    FunctionPlan, PhaseAction, PhasePlan, PipelinePlan, Plan, QueuePlan,
 };
 use sluice_core::Backoff;
 use sluice_runtime::{LambdaRuntime, LambdaSpec, OneshotProcess, ProcessSpec};
@@ -17,6 +17,9 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 use thiserror::Error;
+
+/// Attempts at delivering one notification before it is dead-lettered.
+const NOTIFICATION_ATTEMPTS: u32 = 8;
 
 /// Settings that come from the command line rather than the project file.
 #[derive(Debug, Clone)]
@@ -175,6 +178,25 @@ pub fn from_project(
             Some(Consumer::Pipeline(name.clone())),
             false,
         );
+    }
+    for (name, topic) in &project.topics {
+        plan.topics
+            .insert(name.clone(), crate::topics::topic_plan(name, topic, &env)?);
+        // Deliveries are retried more patiently than work: a receiver that
+        // is down for minutes still gets the message.
+        let def = implicit_queue(
+            &topic_queue(name),
+            options,
+            NOTIFICATION_ATTEMPTS,
+            Backoff {
+                initial_ms: 1_000,
+                max_ms: 5 * 60_000,
+                multiplier: 2.0,
+                jitter: 0.2,
+            },
+            None,
+        );
+        push_with_dead_letter(&mut plan, def, Some(Consumer::Topic(name.clone())), false);
     }
     declare_queues(project, &mut plan);
     crate::plan_routes::declare_routes(project, &mut plan, &env)?;

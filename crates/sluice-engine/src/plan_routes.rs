@@ -83,6 +83,11 @@ pub(crate) fn declare_routes(
                 let timezone = tz_name
                     .parse::<chrono_tz::Tz>()
                     .map_err(|e| invalid(format!("time zone `{tz_name}`: {e}")))?;
+                if let Some(TargetRef::Topic(t)) = trigger.target.get() {
+                    return Err(invalid(format!(
+                        "a schedule cannot publish to topic `{t}` directly; target a pipeline with a `notify` phase"
+                    )));
+                }
                 plan.schedules.push(SchedulePlan {
                     name: name.clone(),
                     expression: expression.to_string(),
@@ -113,13 +118,13 @@ pub(crate) fn target_plan(target: &Target, owner: &str) -> Result<TargetPlan, Pl
         Some(TargetRef::Function(f)) => TargetKind::Function(f.to_string()),
         Some(TargetRef::Pipeline(p)) => TargetKind::Pipeline(p.to_string()),
         Some(TargetRef::Queue(q)) => TargetKind::Queue(q.to_string()),
-        Some(TargetRef::Topic(t)) => {
+        Some(TargetRef::Topic(t)) => TargetKind::Topic(t.to_string()),
+        None => {
             return Err(PlanError::Unsupported {
                 owner: owner.to_string(),
-                reason: format!("topic `{t}`: topics (notifications) are not served by this version of Sluice; target a function, pipeline or queue"),
+                reason: "the target names nothing".into(),
             })
         }
-        None => return Err(PlanError::Unsupported { owner: owner.to_string(), reason: "the target names nothing".into() }),
     };
     Ok(TargetPlan {
         kind,

@@ -189,6 +189,13 @@ impl Engine {
                 crate::plan::pipeline_queue(p),
                 Some((RunKind::Pipeline, p.clone())),
             ),
+            // Refused when the plan is built (see `plan_routes`).
+            TargetKind::Topic(t) => {
+                return Err(EngineError::Invalid(format!(
+                "schedule `{}` targets topic `{t}`; schedules start functions, pipelines or queues",
+                plan.name
+            )))
+            }
             TargetKind::Queue(q) => {
                 let queue = self
                     .plan()
@@ -197,6 +204,7 @@ impl Engine {
                 let target = match &queue.consumer {
                     Some(Consumer::Function(f)) => Some((RunKind::Function, f.clone())),
                     Some(Consumer::Pipeline(p)) => Some((RunKind::Pipeline, p.clone())),
+                    Some(Consumer::Topic(t)) => Some((RunKind::Notification, t.clone())),
                     None => None,
                 };
                 (q.clone(), target)

@@ -17,6 +17,7 @@ mod runs;
 mod schedules;
 mod stream;
 mod submit;
+mod tables;
 mod tokens;
 mod triggers;
 mod wait;

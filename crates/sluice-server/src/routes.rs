@@ -3,7 +3,7 @@
 //! [`declare`] (see [`crate::openapi`]).
 
 use crate::openapi::{Doc, RouteSink};
-use crate::{events, queues, runs, schedules, stream, submit, tokens, wait};
+use crate::{events, queues, runs, schedules, stream, submit, tables, tokens, wait};
 use serde_json::Value;
 
 const RUN_FEED: &str = "The run's status, log lines and progress reports in order. Each log and progress item carries its resume position (the SSE `id`, or `seq` over WebSocket); reconnect with `Last-Event-ID` or `?after=N` to miss nothing.";
@@ -204,6 +204,25 @@ pub(crate) fn declare<S: RouteSink>(s: &mut S) {
         schedules::trigger,
         Doc::new("schedules", "Fire a schedule now")
             .answers(202, "`{run_id, message_id, duplicate}`"),
+    );
+    s.add(
+        "GET",
+        "/v1/tables",
+        tables::list,
+        Doc::new(
+            "tables",
+            "Declared tables with their keys, columns and databases",
+        )
+        .answers(200, "A list of tables"),
+    );
+    s.add(
+        "GET",
+        "/v1/tables/{name}/items",
+        tables::items,
+        Doc::new("tables", "Items of one partition, in sort-key order")
+            .describe("`pk` is required; narrow by `sk` (equal), `sk_from`/`sk_to` (inclusive range) or `sk_begins_with`. Values are parsed as the key columns' types. Pass a page's `next_cursor` back as `cursor` for the next page.")
+            .query::<tables::ItemsQuery>()
+            .answers(200, "`{table, count, items, next_cursor}`"),
     );
     s.add(
         "GET",

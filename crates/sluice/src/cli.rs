@@ -136,6 +136,11 @@ pub enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Tables: list them, query their items.
+    Table {
+        #[command(subcommand)]
+        command: TableCommand,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -169,6 +174,41 @@ pub enum AuthArg {
     Required,
     /// No token is checked (HTTP triggers with `auth` still check theirs).
     Off,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TableCommand {
+    /// Declared tables with their keys and databases.
+    List,
+    /// Items of one partition, in sort-key order, as JSON lines.
+    Query {
+        /// Table name.
+        table: String,
+        /// Partition key value.
+        #[arg(long)]
+        pk: String,
+        /// Exactly this sort key.
+        #[arg(long, conflicts_with_all = ["sk_from", "sk_to", "begins_with"])]
+        sk: Option<String>,
+        /// Sort keys from this one (inclusive).
+        #[arg(long)]
+        sk_from: Option<String>,
+        /// Sort keys up to this one (inclusive).
+        #[arg(long)]
+        sk_to: Option<String>,
+        /// Sort keys starting with this text.
+        #[arg(long, conflicts_with_all = ["sk_from", "sk_to"])]
+        begins_with: Option<String>,
+        /// Items per request.
+        #[arg(long, default_value_t = 1000)]
+        limit: usize,
+        /// Resume after this sort key (a previous page's `next_cursor`).
+        #[arg(long)]
+        cursor: Option<String>,
+        /// Fetch one page only (default: follow cursors to the end).
+        #[arg(long)]
+        one_page: bool,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -75,6 +75,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("sluice-store", &["sluice-core"]),
     ("sluice-runtime", &["sluice-core"]),
     ("sluice-objects", &["sluice-core", "sluice-spec"]),
+    ("sluice-tables", &["sluice-core", "sluice-spec"]),
     (
         "sluice-engine",
         &[
@@ -83,6 +84,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "sluice-store",
             "sluice-runtime",
             "sluice-objects",
+            "sluice-tables",
         ],
     ),
     (
@@ -93,6 +95,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "sluice-store",
             "sluice-engine",
             "sluice-objects",
+            "sluice-tables",
         ],
     ),
     (
@@ -105,6 +108,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "sluice-engine",
             "sluice-server",
             "sluice-objects",
+            "sluice-tables",
         ],
     ),
 ];

@@ -16,6 +16,7 @@ mod credentials;
 mod errors;
 mod multipart;
 mod objects;
+mod unread;
 
 pub use credentials::{AccessKey, S3Credentials, CREDENTIALS_FILE};
 
@@ -75,7 +76,21 @@ pub async fn serve_s3(
             },
             () = shutdown.as_mut() => break,
         };
-        let connection = connections.serve_connection(TokioIo::new(socket), s3_service.clone());
+        let s3_service = s3_service.clone();
+        let tracked =
+            hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
+                let s3_service = s3_service.clone();
+                async move {
+                    let (parts, body) = request.into_parts();
+                    let (body, finished) = unread::TrackedBody::new(body);
+                    let request =
+                        hyper::Request::from_parts(parts, s3s::Body::http_body_unsync(body));
+                    let mut response = s3_service.call(request).await?;
+                    unread::close_if_unread(&mut response, &finished);
+                    Ok::<_, s3s::HttpError>(response)
+                }
+            });
+        let connection = connections.serve_connection(TokioIo::new(socket), tracked);
         let connection = graceful.watch(connection.into_owned());
         tokio::spawn(async move {
             if let Err(error) = connection.await {

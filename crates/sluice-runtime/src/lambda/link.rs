@@ -246,6 +246,8 @@ impl Link {
             state.idle_log_bytes += text.len() + 1;
             if state.idle_log_bytes > self.max_log_bytes {
                 warn!("an idle lambda process flooded its output; stopping it");
+                // Dead from now on, so no invocation is handed to it while it is killed.
+                state.dead = true;
                 return LineVerdict::KillFlooder;
             }
             debug!(?stream, line = %text, "output from an idle lambda process");

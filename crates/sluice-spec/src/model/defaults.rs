@@ -37,6 +37,10 @@ pub const POOL_MAX: u32 = 10;
 pub const POOL_MIN: u32 = 0;
 pub const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+// Built-in steps.
+/// Rows written per batch by `csv-load`.
+pub const CSV_BATCH_SIZE: usize = 10_000;
+
 // Topics.
 pub const SMTP_PORT: u16 = 587;
 

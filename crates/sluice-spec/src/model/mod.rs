@@ -9,6 +9,7 @@ mod functions;
 mod pipelines;
 mod queues;
 mod secret;
+mod steps;
 mod tables;
 mod topics;
 mod triggers;
@@ -23,6 +24,7 @@ pub use pipelines::{
 };
 pub use queues::Queue;
 pub use secret::{SecretPart, SecretString, TemplateError, ENV_PROVIDER};
+pub use steps::{CsvLoad, Destination, LoadPolicy, Notify, UnknownColumns};
 pub use tables::{Column, ColumnType, Table, TableKey};
 pub use topics::{Email, Rule, Smtp, SmtpTls, Subscription, SubscriptionKind, Topic, Webhook};
 pub use triggers::{

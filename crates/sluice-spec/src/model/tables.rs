@@ -65,11 +65,17 @@ pub struct Column {
 #[serde(rename_all = "snake_case")]
 pub enum ColumnType {
     String,
+    /// A 64-bit signed integer.
     Integer,
-    /// A floating-point number.
-    Number,
+    /// An exact decimal number such as `12.50` (stored without rounding).
+    Decimal,
+    /// A 64-bit floating-point number (`number` is accepted as another name).
+    #[serde(alias = "number")]
+    Float,
+    /// `true`/`false` (also `1`/`0`, `yes`/`no`, `t`/`f` in CSV files).
     Boolean,
-    /// An RFC 3339 date and time.
+    /// An RFC 3339 date and time (`2024-05-01T12:00:00Z`; a space instead of
+    /// `T` and a missing offset, read as UTC, are accepted in CSV files).
     Timestamp,
     /// A calendar date, `YYYY-MM-DD`.
     Date,
@@ -79,7 +85,10 @@ pub enum ColumnType {
 
 impl ColumnType {
     pub fn is_numeric(self) -> bool {
-        matches!(self, ColumnType::Integer | ColumnType::Number)
+        matches!(
+            self,
+            ColumnType::Integer | ColumnType::Decimal | ColumnType::Float
+        )
     }
 }
 

@@ -89,7 +89,7 @@ pub(super) fn tables(cx: &mut Cx, project: &Project) {
                 if v.is_some() && !c.kind.is_numeric() {
                     cx.rep.error_key(
                         &cp.key(key),
-                        format!("`{key}` only applies to `integer` and `number` columns"),
+                        format!("`{key}` only applies to `integer`, `decimal` and `float` columns"),
                     );
                 }
             }

@@ -6,6 +6,7 @@ mod data;
 mod events;
 mod runs;
 mod secrets;
+mod steps;
 
 pub(crate) use secrets::stray_references;
 

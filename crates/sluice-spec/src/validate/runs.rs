@@ -145,6 +145,9 @@ fn phase_checks(cx: &mut Cx, pp: &YamlPath, phase: &crate::model::Phase) {
                 .error(&pp.key("with"), "`with` must be a map of parameters");
         }
     }
+    if let Some(crate::model::PhaseAction::Builtin(builtin, with)) = phase.action() {
+        super::steps::builtin_params(cx, &pp.key("with"), builtin, with);
+    }
     cx.positive(&pp.key("timeout"), "`timeout`", phase.timeout);
     if let Some(fan) = &phase.fan_out {
         let fp = pp.key("fan_out");

@@ -4,13 +4,14 @@ mod buckets;
 mod events;
 mod inspect;
 mod project;
+mod tables;
 mod tokens;
 mod up;
 mod watch;
 mod watch_pipeline;
 mod work;
 
-use crate::cli::{Cli, Command, DlqCommand, EventsCommand, RunCommand, TokenCommand};
+use crate::cli::{Cli, Command, DlqCommand, EventsCommand, RunCommand, TableCommand, TokenCommand};
 use crate::client::Client;
 use anyhow::Result;
 use std::process::ExitCode;
@@ -85,5 +86,11 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Token {
             command: TokenCommand::Revoke { id },
         } => tokens::revoke(&client()?, &id, json).await,
+        Command::Table {
+            command: TableCommand::List,
+        } => tables::list(&client()?, json).await,
+        Command::Table {
+            command: query @ TableCommand::Query { .. },
+        } => tables::query(&client()?, query).await,
     }
 }

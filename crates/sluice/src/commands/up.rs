@@ -49,16 +49,6 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
     };
     let plan = plan::from_project(&project, &options, |name| std::env::var(name).ok())
         .with_context(|| format!("cannot start project {}", project.file.display()))?;
-    let engine = Engine::start(
-        store.clone(),
-        plan,
-        EngineOptions {
-            schedule_grace: args.schedule_grace,
-            ..EngineOptions::default()
-        },
-    )
-    .await?;
-
     let listener = tokio::net::TcpListener::bind(&args.listen)
         .await
         .with_context(|| {
@@ -68,6 +58,17 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
             )
         })?;
     let api = format!("http://{}", listener.local_addr()?);
+    let engine = Engine::start(
+        store.clone(),
+        plan,
+        EngineOptions {
+            schedule_grace: args.schedule_grace,
+            api_url: Some(api.clone()),
+            ..EngineOptions::default()
+        },
+    )
+    .await?;
+    open_tables(&project, &args.store, &data_dir, &engine).await?;
     let api_file = data_dir.join("api.json");
     let record = serde_json::json!({ "api": api, "pid": std::process::id() });
     std::fs::write(&api_file, record.to_string())
@@ -209,6 +210,51 @@ async fn open_store(spec: &str, data_dir: &std::path::Path) -> Result<Arc<dyn St
         return Ok(Arc::new(store));
     }
     anyhow::bail!("unknown state store `{spec}`: use `sqlite` or a postgres:// URL")
+}
+
+/// Opens the project's tables (creating or checking each) and gives them to
+/// the engine. Tables without a connection live beside the state store: in
+/// `DATA_DIR/tables.db`, or in the store's PostgreSQL database under the
+/// schema `<store schema>_tables` (`sluice_tables` without one).
+async fn open_tables(
+    project: &sluice_spec::Project,
+    store: &str,
+    data_dir: &std::path::Path,
+    engine: &Engine,
+) -> Result<()> {
+    if project.tables.is_empty() {
+        return Ok(());
+    }
+    let embedded = if store == "sqlite" {
+        sluice_tables::Embedded::Sqlite(data_dir.join("tables.db"))
+    } else {
+        let (url, schema) = split_schema(store);
+        let schema = format!("{}_tables", schema.as_deref().unwrap_or("sluice"));
+        sluice_tables::Embedded::Postgres { url, schema }
+    };
+    let env = |name: &str| std::env::var(name).ok();
+    let (tables, ensured) = sluice_tables::Tables::open(project, &project.root, &embedded, &env)
+        .await
+        .context("cannot open the project's tables")?;
+    for (name, outcome) in ensured {
+        let database = tables
+            .get(&name)
+            .map(|t| t.backend.describe())
+            .unwrap_or_default();
+        match outcome {
+            sluice_tables::Ensured::Created => {
+                tracing::info!(table = %name, %database, "table created")
+            }
+            sluice_tables::Ensured::Existing { added } if !added.is_empty() => {
+                tracing::info!(table = %name, %database, ?added, "table existed; optional columns added")
+            }
+            sluice_tables::Ensured::Existing { .. } => {
+                tracing::info!(table = %name, %database, "table checked")
+            }
+        }
+    }
+    engine.attach_tables(tables);
+    Ok(())
 }
 
 /// Removes `schema=NAME` from a URL's query, returning the URL and the name.

@@ -36,6 +36,18 @@ impl Server {
         up_extra: &[&str],
         stderr: Stdio,
     ) -> Server {
+        Self::start_env(project, data_dir, extra, up_extra, stderr, &[])
+    }
+
+    /// [`Server::start_with`] plus environment variables for `sluice up`.
+    pub fn start_env(
+        project: &Path,
+        data_dir: &Path,
+        extra: &[&str],
+        up_extra: &[&str],
+        stderr: Stdio,
+        envs: &[(&str, &str)],
+    ) -> Server {
         let mut child = Command::new(SLUICE)
             .args(extra)
             .arg("up")
@@ -52,6 +64,7 @@ impl Server {
             ])
             .args(up_extra)
             .env("RUST_LOG", "info")
+            .envs(envs.iter().copied())
             .stdout(Stdio::piped())
             .stderr(stderr)
             .spawn()
