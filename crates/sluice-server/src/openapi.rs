@@ -281,6 +281,7 @@ fn trigger_operation(trigger: &HttpTriggerPlan) -> Value {
         TargetKind::Function(f) => format!("function `{f}`"),
         TargetKind::Pipeline(p) => format!("pipeline `{p}`"),
         TargetKind::Queue(q) => format!("queue `{q}`"),
+        TargetKind::Topic(t) => format!("notifications on topic `{t}`"),
     };
     json!({
         "operationId": format!("trigger_{}", trigger.name.replace(['-', '.'], "_")),

@@ -129,7 +129,7 @@ async fn authorize(
     if api_token::parse(presented).is_some() || trigger.tokens.is_empty() {
         let access = match &trigger.target.kind {
             TargetKind::Pipeline(name) => Access::Pipeline(name.clone()),
-            TargetKind::Function(_) | TargetKind::Queue(_) => Access::All,
+            TargetKind::Function(_) | TargetKind::Queue(_) | TargetKind::Topic(_) => Access::All,
         };
         return match engine.authenticate(presented, &access).await {
             Ok(Ok(_)) => None,
