@@ -41,7 +41,8 @@ async fn a_handler_that_never_calls_next_times_out_and_is_killed() {
 #[tokio::test]
 async fn a_warm_handler_past_its_timeout_is_killed_and_replaced() {
     let mut spec = raw_spec("sleep");
-    spec.timeout = Duration::from_millis(500);
+    // Long enough for a cold start on a loaded machine, far below the sleep.
+    spec.timeout = Duration::from_secs(3);
     let rt = LambdaRuntime::new(spec);
     let pid = invoke(&rt, json!({})).await.0.into_result().unwrap()["pid"]
         .as_u64()

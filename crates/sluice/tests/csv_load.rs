@@ -449,3 +449,79 @@ fn csv_files_load_move_report_and_notify() {
         good["id"]
     );
 }
+
+const ORDERED: &str = r#"
+version: 1
+buckets:
+  inbound: {}
+tables:
+  students:
+    columns:
+      student_id: { type: string, required: true }
+      course: { type: string, required: true }
+      first_name: { type: string }
+    key: { partition: student_id, sort: course }
+pipelines:
+  load-students:
+    concurrency: 1
+    phases:
+      - name: load
+        uses: csv-load
+        with: { table: students, policy: load-valid }
+triggers:
+  dropped:
+    bucket: { name: inbound, suffix: .csv }
+    target: { pipeline: load-students }
+"#;
+
+/// Concurrency 1: files dropped at once are loaded one after another, in the
+/// order they arrived, so the last file to arrive is the one whose value stays.
+#[test]
+fn concurrency_one_loads_files_strictly_in_arrival_order() {
+    ensure_python("awscli", "awscli");
+    let tmp = tempfile::tempdir().unwrap();
+    let files = tmp.path().join("files");
+    std::fs::create_dir_all(&files).unwrap();
+    for i in 0..6 {
+        let mut text = String::from("student_id,course,first_name\n");
+        for n in 0..2000 {
+            text.push_str(&format!("S{n:05},math,writer-{i}\n"));
+        }
+        std::fs::write(files.join(format!("batch-{i}.csv")), text).unwrap();
+    }
+    let dir = project(&tmp.path().join("p"), ORDERED, &[]);
+    let server = Server::start(&dir, &tmp.path().join("data"));
+    aws(
+        &server,
+        &[
+            "s3",
+            "cp",
+            files.to_str().unwrap(),
+            "s3://inbound/",
+            "--recursive",
+        ],
+    );
+    let runs = finished_runs(&server, 6);
+    for pair in runs.windows(2) {
+        let (a, b) = (&pair[0], &pair[1]);
+        assert!(
+            a["finished_at"].as_i64().unwrap() <= b["started_at"].as_i64().unwrap(),
+            "runs overlapped: {} and {}",
+            a["id"],
+            b["id"]
+        );
+    }
+    let last_key = runs[5]["steps"][0]["output"]["file"]["key"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let writer = last_key
+        .trim_start_matches("batch-")
+        .trim_end_matches(".csv");
+    let item = server.get("/v1/tables/students/items?pk=S01999&sk=math");
+    assert_eq!(
+        item["items"][0]["first_name"],
+        format!("writer-{writer}"),
+        "{item}"
+    );
+}
