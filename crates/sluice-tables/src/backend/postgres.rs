@@ -6,7 +6,10 @@
 //! statement over `UNNEST`ed text arrays, cast to the column types in SQL.
 
 use super::postgres_writer::PostgresWriter;
-use super::sql::{column_list, conflict_action, ident, key_list, postgres_type, LOADS_TABLE};
+use super::sql::{
+    column_definitions, column_list, conflict_action, ident, key_list, postgres_type, reconcile,
+    ExistingColumn, LOADS_TABLE,
+};
 use super::{Ensured, ItemPage, ItemQuery, PriorLoad, SortCondition, TableBackend, TableWriter};
 use crate::schema::TableSchema;
 use crate::value::{parse_cell, Cell};
@@ -147,20 +150,6 @@ pub(super) fn pg_error(database: &str, e: tokio_postgres::Error) -> TableError {
     }
 }
 
-/// `$n::text` cast to the column's type.
-pub(super) fn cast(kind: ColumnType) -> &'static str {
-    match kind {
-        ColumnType::String => "text",
-        ColumnType::Integer => "bigint",
-        ColumnType::Decimal => "numeric",
-        ColumnType::Float => "double precision",
-        ColumnType::Boolean => "boolean",
-        ColumnType::Date => "date",
-        ColumnType::Timestamp => "timestamptz",
-        ColumnType::Json => "jsonb",
-    }
-}
-
 /// A column read back as text Sluice parses: timestamps in UTC whatever the
 /// session's time zone.
 fn select_expr(name: &str, kind: ColumnType) -> String {
@@ -198,23 +187,10 @@ impl TableBackend for PostgresTables {
             .map_err(|e| self.error(e))?;
         let table = ident(&schema.name);
         if rows.is_empty() {
-            let columns: Vec<String> = schema
-                .columns
-                .iter()
-                .enumerate()
-                .map(|(p, c)| {
-                    let not_null = if c.required || schema.is_key(p) {
-                        " NOT NULL"
-                    } else {
-                        ""
-                    };
-                    format!("{} {}{not_null}", ident(&c.name), postgres_type(c.kind))
-                })
-                .collect();
             client
                 .batch_execute(&format!(
                     "CREATE TABLE IF NOT EXISTS {table} ({}, PRIMARY KEY ({}))",
-                    columns.join(", "),
+                    column_definitions(schema, postgres_type),
                     key_list(schema)
                 ))
                 .await
@@ -226,46 +202,15 @@ impl TableBackend for PostgresTables {
             database: self.description.clone(),
             reason,
         };
-        let existing: Vec<(String, String, bool)> = rows
+        let existing: Vec<ExistingColumn> = rows
             .iter()
-            .map(|r| (r.get(0), r.get(1), r.get::<_, String>(2) == "NO"))
+            .map(|r| ExistingColumn {
+                name: r.get(0),
+                sql_type: r.get(1),
+                not_null: r.get::<_, String>(2) == "NO",
+            })
             .collect();
-        let mut added = Vec::new();
-        for (p, column) in schema.columns.iter().enumerate() {
-            let want = postgres_type(column.kind);
-            match existing.iter().find(|(name, ..)| *name == column.name) {
-                Some((_, have, _)) if have != want => {
-                    return Err(mismatch(format!(
-                        "column `{}` is {have}, expected {want}",
-                        column.name
-                    )));
-                }
-                Some(_) => {}
-                None if column.required || schema.is_key(p) => {
-                    return Err(mismatch(format!(
-                        "required column `{}` is missing",
-                        column.name
-                    )));
-                }
-                None => {
-                    client
-                        .batch_execute(&format!(
-                            "ALTER TABLE {table} ADD COLUMN {} {want}",
-                            ident(&column.name)
-                        ))
-                        .await
-                        .map_err(|e| self.error(e))?;
-                    added.push(column.name.clone());
-                }
-            }
-        }
-        for (name, _, not_null) in &existing {
-            if *not_null && schema.column(name).is_none() {
-                return Err(mismatch(format!(
-                    "undeclared column `{name}` is NOT NULL, so no row could be loaded"
-                )));
-            }
-        }
+        let missing = reconcile(schema, &existing, postgres_type).map_err(mismatch)?;
         let key: Vec<String> = client
             .query(
                 "SELECT a.attname::text FROM pg_index i
@@ -291,7 +236,18 @@ impl TableBackend for PostgresTables {
                 want.join(", ")
             )));
         }
-        Ok(Ensured::Existing { added })
+        for (column, sql_type) in &missing {
+            client
+                .batch_execute(&format!(
+                    "ALTER TABLE {table} ADD COLUMN {} {sql_type}",
+                    ident(column)
+                ))
+                .await
+                .map_err(|e| self.error(e))?;
+        }
+        Ok(Ensured::Existing {
+            added: missing.into_iter().map(|(name, _)| name).collect(),
+        })
     }
 
     async fn prior_load(
@@ -330,7 +286,7 @@ impl TableBackend for PostgresTables {
             .columns
             .iter()
             .zip(&names)
-            .map(|(c, n)| format!("{n}::{}", cast(c.kind)))
+            .map(|(c, n)| format!("{n}::{}", postgres_type(c.kind)))
             .collect();
         let upsert = format!(
             "INSERT INTO {} ({}) SELECT {} FROM UNNEST({}) AS u({}) ON CONFLICT ({}) {}",
@@ -365,11 +321,11 @@ impl TableBackend for PostgresTables {
                 .join(", "),
             ident(&schema.name),
             ident(&pk.name),
-            cast(pk.kind)
+            postgres_type(pk.kind)
         );
         if let Some(sort) = schema.sort {
             let sk = ident(&column(sort).name);
-            let ty = cast(column(sort).kind);
+            let ty = postgres_type(column(sort).kind);
             let condition = |op: &str,
                              value: Option<String>,
                              sql: &mut String,

@@ -74,5 +74,69 @@ pub(crate) fn conflict_action(schema: &TableSchema) -> String {
     }
 }
 
+/// A column as the database has it.
+pub(crate) struct ExistingColumn {
+    pub name: String,
+    pub sql_type: String,
+    pub not_null: bool,
+}
+
+/// `"a" TEXT NOT NULL, …`: the columns of a `CREATE TABLE`.
+pub(crate) fn column_definitions(
+    schema: &TableSchema,
+    type_of: fn(ColumnType) -> &'static str,
+) -> String {
+    schema
+        .columns
+        .iter()
+        .enumerate()
+        .map(|(p, c)| {
+            let not_null = if c.required || schema.is_key(p) {
+                " NOT NULL"
+            } else {
+                ""
+            };
+            format!("{} {}{not_null}", ident(&c.name), type_of(c.kind))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Compares an existing table with its declaration: the declared optional
+/// columns it lacks (to add, with their types), or why it cannot serve.
+pub(crate) fn reconcile(
+    schema: &TableSchema,
+    existing: &[ExistingColumn],
+    type_of: fn(ColumnType) -> &'static str,
+) -> Result<Vec<(String, &'static str)>, String> {
+    let mut missing = Vec::new();
+    for (p, column) in schema.columns.iter().enumerate() {
+        let want = type_of(column.kind);
+        match existing.iter().find(|e| e.name == column.name) {
+            Some(e) if !e.sql_type.eq_ignore_ascii_case(want) => {
+                return Err(format!(
+                    "column `{}` is {}, expected {want}",
+                    column.name, e.sql_type
+                ));
+            }
+            Some(_) => {}
+            None if column.required || schema.is_key(p) => {
+                return Err(format!("required column `{}` is missing", column.name));
+            }
+            None => missing.push((column.name.clone(), want)),
+        }
+    }
+    if let Some(e) = existing
+        .iter()
+        .find(|e| e.not_null && schema.column(&e.name).is_none())
+    {
+        return Err(format!(
+            "undeclared column `{}` is NOT NULL, so no row could be loaded",
+            e.name
+        ));
+    }
+    Ok(missing)
+}
+
 /// The table keeping which file versions were loaded (see [`super::LoadMarker`]).
 pub(crate) const LOADS_TABLE: &str = "_sluice_loads";

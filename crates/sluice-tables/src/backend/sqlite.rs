@@ -6,7 +6,10 @@
 //! `BEGIN IMMEDIATE` transaction per checkpoint, writing multi-row upserts
 //! through cached statements.
 
-use super::sql::{column_list, conflict_action, ident, key_list, sqlite_type, LOADS_TABLE};
+use super::sql::{
+    column_definitions, column_list, conflict_action, ident, key_list, reconcile, sqlite_type,
+    ExistingColumn, LOADS_TABLE,
+};
 use super::{
     Ensured, ItemPage, ItemQuery, LoadMarker, PriorLoad, SortCondition, TableBackend, TableWriter,
 };
@@ -247,37 +250,39 @@ fn select(schema: &TableSchema, query: &ItemQuery) -> Result<(String, Vec<Cell>)
 }
 
 fn ensure(conn: &Connection, schema: &TableSchema, path: &Path) -> Result<Ensured, TableError> {
-    let database = format!("SQLite {}", path.display());
-    let existing: Vec<(String, String, bool, i64)> = {
+    let table = ident(&schema.name);
+    // (column, pk rank) as PRAGMA table_info reports them.
+    let mut key_ranks = Vec::new();
+    let existing: Vec<ExistingColumn> = {
         let mut stmt = conn
-            .prepare(&format!("PRAGMA table_info({})", ident(&schema.name)))
+            .prepare(&format!("PRAGMA table_info({table})"))
             .map_err(|e| db_error(path, e))?;
         let rows = stmt
             .query_map([], |r| {
-                Ok((r.get(1)?, r.get(2)?, r.get::<_, i64>(3)? != 0, r.get(5)?))
+                Ok((
+                    ExistingColumn {
+                        name: r.get(1)?,
+                        sql_type: r.get(2)?,
+                        not_null: r.get::<_, i64>(3)? != 0,
+                    },
+                    r.get::<_, i64>(5)?,
+                ))
             })
             .map_err(|e| db_error(path, e))?;
-        rows.collect::<Result<_, _>>()
-            .map_err(|e| db_error(path, e))?
+        let mut columns = Vec::new();
+        for row in rows {
+            let (column, rank) = row.map_err(|e| db_error(path, e))?;
+            if rank > 0 {
+                key_ranks.push((rank, column.name.clone()));
+            }
+            columns.push(column);
+        }
+        columns
     };
     if existing.is_empty() {
-        let columns: Vec<String> = schema
-            .columns
-            .iter()
-            .enumerate()
-            .map(|(p, c)| {
-                let not_null = if c.required || schema.is_key(p) {
-                    " NOT NULL"
-                } else {
-                    ""
-                };
-                format!("{} {}{not_null}", ident(&c.name), sqlite_type(c.kind))
-            })
-            .collect();
         conn.execute_batch(&format!(
-            "CREATE TABLE {} ({}, PRIMARY KEY ({})) WITHOUT ROWID",
-            ident(&schema.name),
-            columns.join(", "),
+            "CREATE TABLE {table} ({}, PRIMARY KEY ({})) WITHOUT ROWID",
+            column_definitions(schema, sqlite_type),
             key_list(schema)
         ))
         .map_err(|e| db_error(path, e))?;
@@ -285,58 +290,34 @@ fn ensure(conn: &Connection, schema: &TableSchema, path: &Path) -> Result<Ensure
     }
     let mismatch = |reason: String| TableError::Mismatch {
         table: schema.name.clone(),
-        database: database.clone(),
+        database: format!("SQLite {}", path.display()),
         reason,
     };
-    let mut added = Vec::new();
-    for (p, column) in schema.columns.iter().enumerate() {
-        let want = sqlite_type(column.kind);
-        match existing.iter().find(|(name, ..)| *name == column.name) {
-            Some((_, have, _, pk)) => {
-                if !have.eq_ignore_ascii_case(want) {
-                    return Err(mismatch(format!(
-                        "column `{}` is {have}, expected {want}",
-                        column.name
-                    )));
-                }
-                let key_rank = schema
-                    .key_positions()
-                    .iter()
-                    .position(|k| *k == p)
-                    .map(|r| r as i64 + 1);
-                if key_rank.unwrap_or(0) != *pk {
-                    return Err(mismatch(format!(
-                        "the primary key is not ({})",
-                        key_list(schema)
-                    )));
-                }
-            }
-            None if column.required || schema.is_key(p) => {
-                return Err(mismatch(format!(
-                    "required column `{}` is missing",
-                    column.name
-                )));
-            }
-            None => {
-                conn.execute_batch(&format!(
-                    "ALTER TABLE {} ADD COLUMN {} {}",
-                    ident(&schema.name),
-                    ident(&column.name),
-                    want
-                ))
-                .map_err(|e| db_error(path, e))?;
-                added.push(column.name.clone());
-            }
-        }
+    key_ranks.sort();
+    let key: Vec<String> = key_ranks.into_iter().map(|(_, name)| name).collect();
+    let want: Vec<String> = schema
+        .key_positions()
+        .iter()
+        .map(|p| schema.columns[*p].name.clone())
+        .collect();
+    if key != want {
+        return Err(mismatch(format!(
+            "the primary key is ({}), expected ({})",
+            key.join(", "),
+            want.join(", ")
+        )));
     }
-    for (name, _, not_null, _) in &existing {
-        if *not_null && schema.column(name).is_none() {
-            return Err(mismatch(format!(
-                "undeclared column `{name}` is NOT NULL, so no row could be loaded"
-            )));
-        }
+    let missing = reconcile(schema, &existing, sqlite_type).map_err(mismatch)?;
+    for (column, sql_type) in &missing {
+        conn.execute_batch(&format!(
+            "ALTER TABLE {table} ADD COLUMN {} {sql_type}",
+            ident(column)
+        ))
+        .map_err(|e| db_error(path, e))?;
     }
-    Ok(Ensured::Existing { added })
+    Ok(Ensured::Existing {
+        added: missing.into_iter().map(|(name, _)| name).collect(),
+    })
 }
 
 struct SqliteWriter {
