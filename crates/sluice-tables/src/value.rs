@@ -38,6 +38,14 @@ impl Cell {
         }
     }
 
+    /// [`Cell::canonical`] without copying when the value is text already.
+    pub fn key_text(&self) -> std::borrow::Cow<'_, str> {
+        match self {
+            Cell::Text(s) | Cell::Decimal(s) | Cell::Json(s) => std::borrow::Cow::Borrowed(s),
+            other => std::borrow::Cow::Owned(other.canonical()),
+        }
+    }
+
     /// The value as JSON: numbers stay numbers, decimals stay exact strings.
     pub fn to_json(&self) -> Value {
         match self {
@@ -172,7 +180,7 @@ pub fn check_value(column: &ColumnSchema, raw: Option<&str>) -> Result<Cell, Str
         }
     }
     if let Some(allowed) = &column.allowed {
-        if !allowed.contains(&cell.canonical()) {
+        if !allowed.contains(cell.key_text().as_ref()) {
             let mut choices: Vec<&str> = allowed.iter().map(String::as_str).collect();
             choices.sort_unstable();
             return Err(format!(

@@ -110,21 +110,31 @@ pub trait TableWriter: Send {
 /// Keeps the last row of each key, in the order of those last rows, so one
 /// upsert statement never touches a key twice (PostgreSQL refuses that).
 pub fn last_per_key(schema: &TableSchema, rows: Vec<Row>) -> Vec<Row> {
+    use std::borrow::Cow;
+    use std::collections::HashMap;
     let keys = schema.key_positions();
-    let mut last: std::collections::HashMap<Vec<String>, usize> =
-        std::collections::HashMap::with_capacity(rows.len());
-    for (i, row) in rows.iter().enumerate() {
-        last.insert(keys.iter().map(|k| row[*k].canonical()).collect(), i);
+    fn key_of<'r>(row: &'r Row, keys: &[usize]) -> (Cow<'r, str>, Option<Cow<'r, str>>) {
+        (
+            row[keys[0]].key_text(),
+            keys.get(1).map(|k| row[*k].key_text()),
+        )
     }
-    if last.len() == rows.len() {
-        return rows;
-    }
+    let keep: Vec<bool> = {
+        let mut last: HashMap<_, usize> = HashMap::with_capacity(rows.len());
+        for (i, row) in rows.iter().enumerate() {
+            last.insert(key_of(row, &keys), i);
+        }
+        if last.len() == rows.len() {
+            return rows;
+        }
+        let mut keep = vec![false; rows.len()];
+        for i in last.into_values() {
+            keep[i] = true;
+        }
+        keep
+    };
     rows.into_iter()
-        .enumerate()
-        .filter(|(i, row)| {
-            let key: Vec<String> = keys.iter().map(|k| row[*k].canonical()).collect();
-            last.get(&key) == Some(i)
-        })
-        .map(|(_, row)| row)
+        .zip(keep)
+        .filter_map(|(row, kept)| kept.then_some(row))
         .collect()
 }

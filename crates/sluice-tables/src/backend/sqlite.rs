@@ -140,7 +140,9 @@ impl TableBackend for SqliteTables {
         let schema = schema.clone();
         tokio::task::spawn_blocking(move || {
             let conn = open_connection(&path)?;
-            conn.execute_batch("BEGIN IMMEDIATE")
+            // A bigger page cache for the load's B-tree inserts: a fixed
+            // 32 MiB, whatever the file's size.
+            conn.execute_batch("PRAGMA cache_size=-32768; BEGIN IMMEDIATE")
                 .map_err(|e| db_error(&path, e))?;
             Ok(Box::new(SqliteWriter {
                 conn: Some(conn),
