@@ -21,6 +21,9 @@ use std::str::FromStr;
 use std::time::Duration;
 use tokio_postgres::NoTls;
 
+/// The temporary table a load stages its batches in.
+pub(super) const STAGE: &str = "_sluice_stage";
+
 pub struct PostgresTables {
     pool: Pool,
     /// `postgres://host:port/db` (no password), for messages.
@@ -162,7 +165,7 @@ fn select_expr(name: &str, kind: ColumnType) -> String {
     }
 }
 
-pub(super) fn text_of(cell: &Cell) -> Option<String> {
+fn text_of(cell: &Cell) -> Option<String> {
     match cell {
         Cell::Null => None,
         other => Some(other.canonical()),
@@ -280,8 +283,17 @@ impl TableBackend for PostgresTables {
             .batch_execute("BEGIN")
             .await
             .map_err(|e| self.error(e))?;
+        // Rows are copied (binary COPY, as text) into a temporary table with
+        // no index and no WAL, then upserted from it in one statement.
         let names: Vec<String> = schema.columns.iter().map(|c| ident(&c.name)).collect();
-        let unnest: Vec<String> = (1..=names.len()).map(|i| format!("${i}::text[]")).collect();
+        let stage_columns: Vec<String> = names.iter().map(|n| format!("{n} text")).collect();
+        client
+            .batch_execute(&format!(
+                "DROP TABLE IF EXISTS pg_temp.{STAGE}; CREATE TEMP TABLE {STAGE} ({})",
+                stage_columns.join(", ")
+            ))
+            .await
+            .map_err(|e| self.error(e))?;
         let casts: Vec<String> = schema
             .columns
             .iter()
@@ -289,12 +301,10 @@ impl TableBackend for PostgresTables {
             .map(|(c, n)| format!("{n}::{}", postgres_type(c.kind)))
             .collect();
         let upsert = format!(
-            "INSERT INTO {} ({}) SELECT {} FROM UNNEST({}) AS u({}) ON CONFLICT ({}) {}",
+            "INSERT INTO {} ({}) SELECT {} FROM {STAGE} ON CONFLICT ({}) {}",
             ident(&schema.name),
             column_list(schema),
             casts.join(", "),
-            unnest.join(", "),
-            names.join(", "),
             key_list(schema),
             conflict_action(schema)
         );

@@ -1,13 +1,17 @@
 //! A load into PostgreSQL: one pooled connection, one transaction per
-//! checkpoint, one `INSERT … SELECT FROM UNNEST(…) ON CONFLICT` per batch.
+//! checkpoint; each batch is copied into a temporary table (binary COPY)
+//! and upserted from there with one `INSERT … SELECT … ON CONFLICT`.
 
-use super::postgres::{pg_error, text_of};
+use super::postgres::{pg_error, STAGE};
 use super::sql::LOADS_TABLE;
 use super::{LoadMarker, TableWriter};
 use crate::csv::Row;
 use crate::schema::TableSchema;
+use crate::value::Cell;
 use crate::TableError;
 use async_trait::async_trait;
+use std::borrow::Cow;
+use tokio_postgres::binary_copy::BinaryCopyInWriter;
 
 pub(super) struct PostgresWriter {
     /// Taken when the load ends; a writer dropped before that closes its
@@ -49,22 +53,39 @@ impl Drop for PostgresWriter {
 #[async_trait]
 impl TableWriter for PostgresWriter {
     async fn write(&mut self, rows: Vec<Row>) -> Result<(), TableError> {
+        use tokio_postgres::types::{ToSql, Type};
         let rows = super::last_per_key(&self.schema, rows);
-        let mut columns: Vec<Vec<Option<String>>> =
-            vec![Vec::with_capacity(rows.len()); self.schema.columns.len()];
-        for row in &rows {
-            for (column, cell) in columns.iter_mut().zip(row) {
-                column.push(text_of(cell));
-            }
-        }
-        let params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = columns
-            .iter()
-            .map(|c| c as &(dyn tokio_postgres::types::ToSql + Sync))
-            .collect();
-        self.client()
-            .execute(&self.statement, &params)
+        let error = |e| pg_error(&self.database, e);
+        let sink = self
+            .client()
+            .copy_in(&format!("COPY {STAGE} FROM STDIN (FORMAT binary)"))
             .await
-            .map_err(|e| pg_error(&self.database, e))?;
+            .map_err(error)?;
+        let types = vec![Type::TEXT; self.schema.columns.len()];
+        let writer = BinaryCopyInWriter::new(sink, &types);
+        futures::pin_mut!(writer);
+        for row in &rows {
+            let texts: Vec<Option<Cow<'_, str>>> = row
+                .iter()
+                .map(|cell| match cell {
+                    Cell::Null => None,
+                    cell => Some(cell.key_text()),
+                })
+                .collect();
+            let values: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
+            let params: Vec<&(dyn ToSql + Sync)> =
+                values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
+            writer.as_mut().write(&params).await.map_err(error)?;
+        }
+        writer.finish().await.map_err(error)?;
+        self.client()
+            .execute(&self.statement, &[])
+            .await
+            .map_err(error)?;
+        self.client()
+            .batch_execute(&format!("TRUNCATE {STAGE}"))
+            .await
+            .map_err(error)?;
         Ok(())
     }
 
