@@ -117,6 +117,18 @@ async fn commit_upserts_and_keeps_types(backend: Box<dyn TableBackend>) {
     let items = all_of(&*backend, &schema, "S0001").await;
     assert_eq!(items.len(), 2);
     assert_eq!(items[1]["grade"], 95);
+    // Text with the characters bulk formats escape comes back byte for byte.
+    let tricky = "tab\there\nnew line \\N back\\slash \r ü";
+    let mut writer = backend.writer(&schema).await.unwrap();
+    writer
+        .write(vec![row("S0009", "math", tricky, None)])
+        .await
+        .unwrap();
+    writer.commit(&marker("v9")).await.unwrap();
+    assert_eq!(
+        all_of(&*backend, &schema, "S0009").await[0]["first_name"],
+        tricky
+    );
     let prior = backend
         .prior_load(&schema, "s3://inbound/students.csv", "v2")
         .await

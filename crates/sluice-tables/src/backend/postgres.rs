@@ -3,7 +3,7 @@
 //! the store's), or a `postgres:` connection.
 //!
 //! A load holds one pooled connection and upserts each batch with one
-//! statement over `UNNEST`ed text arrays, cast to the column types in SQL.
+//! statement from a staging table (see `postgres_writer`).
 
 use super::postgres_writer::PostgresWriter;
 use super::sql::{
@@ -309,8 +309,14 @@ impl TableBackend for PostgresTables {
             conflict_action(schema)
         );
         let statement = client.prepare(&upsert).await.map_err(|e| self.error(e))?;
+        let direct = format!(
+            "COPY {} ({}) FROM STDIN",
+            ident(&schema.name),
+            column_list(schema)
+        );
         Ok(Box::new(PostgresWriter::new(
             client,
+            direct,
             statement,
             schema.clone(),
             self.description.clone(),

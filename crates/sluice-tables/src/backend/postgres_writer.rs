@@ -1,6 +1,8 @@
 //! A load into PostgreSQL: one pooled connection, one transaction per
-//! checkpoint; each batch is copied into a temporary table (binary COPY)
-//! and upserted from there with one `INSERT … SELECT … ON CONFLICT`.
+//! checkpoint. A batch is copied straight into the table (COPY, the fastest
+//! way in); if it meets an existing key, that copy is rolled back to a
+//! savepoint and the batch is copied into a temporary table and upserted
+//! from there (`INSERT … SELECT … ON CONFLICT DO UPDATE`).
 
 use super::postgres::{pg_error, STAGE};
 use super::sql::LOADS_TABLE;
@@ -10,14 +12,18 @@ use crate::schema::TableSchema;
 use crate::value::Cell;
 use crate::TableError;
 use async_trait::async_trait;
-use std::borrow::Cow;
-use tokio_postgres::binary_copy::BinaryCopyInWriter;
+use bytes::Bytes;
+use futures::SinkExt;
+use tokio_postgres::error::SqlState;
 
 pub(super) struct PostgresWriter {
     /// Taken when the load ends; a writer dropped before that closes its
     /// connection instead of returning it to the pool mid-transaction.
     client: Option<deadpool_postgres::Object>,
-    statement: tokio_postgres::Statement,
+    /// `COPY table FROM STDIN`: a batch of new keys goes straight in.
+    direct: String,
+    /// Upserts the staging table into the table, for a batch that met a key.
+    upsert: tokio_postgres::Statement,
     schema: TableSchema,
     database: String,
 }
@@ -25,13 +31,15 @@ pub(super) struct PostgresWriter {
 impl PostgresWriter {
     pub(super) fn new(
         client: deadpool_postgres::Object,
-        statement: tokio_postgres::Statement,
+        direct: String,
+        upsert: tokio_postgres::Statement,
         schema: TableSchema,
         database: String,
     ) -> Self {
         PostgresWriter {
             client: Some(client),
-            statement,
+            direct,
+            upsert,
             schema,
             database,
         }
@@ -40,6 +48,46 @@ impl PostgresWriter {
     fn client(&self) -> &deadpool_postgres::Object {
         self.client.as_ref().expect("writer used after it finished")
     }
+}
+
+/// Streams `text` (COPY's text format) through `sql`.
+async fn copy_in(
+    client: &deadpool_postgres::Object,
+    sql: &str,
+    text: Bytes,
+) -> Result<(), tokio_postgres::Error> {
+    let sink = client.copy_in(sql).await?;
+    futures::pin_mut!(sink);
+    sink.send(text).await?;
+    sink.finish().await.map(|_| ())
+}
+
+/// Rows in COPY's text format: tab-separated, `\N` for null, with
+/// backslash, tab and line breaks escaped.
+fn copy_text(rows: &[Row]) -> Bytes {
+    let mut out = Vec::with_capacity(rows.len() * 64);
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            if i > 0 {
+                out.push(b'\t');
+            }
+            if *cell == Cell::Null {
+                out.extend_from_slice(b"\\N");
+                continue;
+            }
+            for byte in cell.key_text().bytes() {
+                match byte {
+                    b'\\' => out.extend_from_slice(b"\\\\"),
+                    b'\t' => out.extend_from_slice(b"\\t"),
+                    b'\n' => out.extend_from_slice(b"\\n"),
+                    b'\r' => out.extend_from_slice(b"\\r"),
+                    other => out.push(other),
+                }
+            }
+        }
+        out.push(b'\n');
+    }
+    Bytes::from(out)
 }
 
 impl Drop for PostgresWriter {
@@ -53,40 +101,36 @@ impl Drop for PostgresWriter {
 #[async_trait]
 impl TableWriter for PostgresWriter {
     async fn write(&mut self, rows: Vec<Row>) -> Result<(), TableError> {
-        use tokio_postgres::types::{ToSql, Type};
         let rows = super::last_per_key(&self.schema, rows);
+        let text = copy_text(&rows);
         let error = |e| pg_error(&self.database, e);
-        let sink = self
-            .client()
-            .copy_in(&format!("COPY {STAGE} FROM STDIN (FORMAT binary)"))
+        let client = self.client();
+        client
+            .batch_execute("SAVEPOINT batch")
             .await
             .map_err(error)?;
-        let types = vec![Type::TEXT; self.schema.columns.len()];
-        let writer = BinaryCopyInWriter::new(sink, &types);
-        futures::pin_mut!(writer);
-        for row in &rows {
-            let texts: Vec<Option<Cow<'_, str>>> = row
-                .iter()
-                .map(|cell| match cell {
-                    Cell::Null => None,
-                    cell => Some(cell.key_text()),
-                })
-                .collect();
-            let values: Vec<Option<&str>> = texts.iter().map(|t| t.as_deref()).collect();
-            let params: Vec<&(dyn ToSql + Sync)> =
-                values.iter().map(|v| v as &(dyn ToSql + Sync)).collect();
-            writer.as_mut().write(&params).await.map_err(error)?;
+        match copy_in(client, &self.direct, text.clone()).await {
+            Ok(()) => {}
+            Err(e) if e.code() == Some(&SqlState::UNIQUE_VIOLATION) => {
+                client
+                    .batch_execute("ROLLBACK TO SAVEPOINT batch")
+                    .await
+                    .map_err(error)?;
+                copy_in(client, &format!("COPY {STAGE} FROM STDIN"), text)
+                    .await
+                    .map_err(error)?;
+                client.execute(&self.upsert, &[]).await.map_err(error)?;
+                client
+                    .batch_execute(&format!("TRUNCATE {STAGE}"))
+                    .await
+                    .map_err(error)?;
+            }
+            Err(e) => return Err(error(e)),
         }
-        writer.finish().await.map_err(error)?;
-        self.client()
-            .execute(&self.statement, &[])
+        client
+            .batch_execute("RELEASE SAVEPOINT batch")
             .await
-            .map_err(error)?;
-        self.client()
-            .batch_execute(&format!("TRUNCATE {STAGE}"))
-            .await
-            .map_err(error)?;
-        Ok(())
+            .map_err(error)
     }
 
     async fn checkpoint(&mut self) -> Result<(), TableError> {
