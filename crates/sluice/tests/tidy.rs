@@ -76,6 +76,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("sluice-runtime", &["sluice-core"]),
     ("sluice-objects", &["sluice-core", "sluice-spec"]),
     ("sluice-tables", &["sluice-core", "sluice-spec"]),
+    ("sluice-sql", &["sluice-core", "sluice-spec"]),
     (
         "sluice-engine",
         &[
