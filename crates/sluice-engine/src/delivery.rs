@@ -167,13 +167,18 @@ impl Delivery {
                 input = output.clone().unwrap_or(Value::Null);
                 continue;
             }
+            // A previous phase's large output arrives as a reference.
+            let value = match self.engine.resolve_payload(input).await {
+                Ok(value) => value,
+                Err(error) => return Ok(Err(format!("step `{}` failed: {error}", step.name))),
+            };
             let position = steps.iter().position(|s| s.name == step.name).unwrap_or(0) as u32;
             let result = match &step.fan_out {
                 Some(fan_out) => {
-                    self.fan_out_phase(&run.id, step, position, fan_out, input)
+                    self.fan_out_phase(&run.id, step, position, fan_out, value)
                         .await?
                 }
-                None => self.attempt(&run.id, step, input).await?,
+                None => self.attempt(&run.id, step, value).await?,
             };
             match result {
                 Ok(output) => input = output,
@@ -224,6 +229,14 @@ impl Delivery {
         )
         .instrument(span.clone())
         .await;
+        let result = match result {
+            Ok(output) => self
+                .engine
+                .output_by_reference(run_id, &step.name, output)
+                .await
+                .map_err(crate::invoke::StepFailure::failed),
+            Err(failure) => Err(failure),
+        };
         flusher.abort();
         let outcome = match &result {
             Ok(output) => AttemptOutcome {

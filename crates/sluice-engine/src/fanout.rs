@@ -175,6 +175,19 @@ impl Delivery {
         let result = self
             .fan_out(run_id, phase, position, fan_out, &input)
             .await?;
+        // Items' large outputs are references: gather the values, then store
+        // the list by reference if it is large in turn.
+        let result = match result {
+            Ok(list) => match self.engine().resolve_items(list).await {
+                Ok(list) => {
+                    self.engine()
+                        .output_by_reference(run_id, &phase.name, list)
+                        .await
+                }
+                Err(error) => Err(error),
+            },
+            Err(error) => Err(error),
+        };
         let outcome = match &result {
             Ok(output) => AttemptOutcome {
                 status: AttemptStatus::Succeeded,

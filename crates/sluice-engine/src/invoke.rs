@@ -20,7 +20,7 @@ pub(crate) struct StepFailure {
 }
 
 impl StepFailure {
-    fn failed(message: String) -> Self {
+    pub(crate) fn failed(message: String) -> Self {
         StepFailure {
             status: AttemptStatus::Failed,
             message,
@@ -76,6 +76,10 @@ pub(crate) async fn invoke_step(
                 .await
                 .map_err(StepFailure::failed)
         }
+        PhaseAction::Builtin { name, with } if name == "pass" => Ok(match with {
+            Value::Null => input,
+            template => sluice_core::transform::apply_template(template, &input),
+        }),
         PhaseAction::Builtin { name, .. } => Err(StepFailure::failed(format!(
             "built-in step `{name}` is not available in this version of Sluice"
         ))),

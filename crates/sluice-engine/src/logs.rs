@@ -4,6 +4,8 @@
 //! transaction would make a chatty handler slow. Lines are buffered and
 //! flushed every [`FLUSH_EVERY`] and when the attempt ends, before its status
 //! is recorded, so a reader never sees an attempt finished without its logs.
+//! A progress report is flushed at once (with the lines before it): someone
+//! is watching a progress bar, and reports are few.
 
 use crate::hub::{Hub, Notice};
 use sluice_core::time::now_ms;
@@ -28,6 +30,8 @@ pub(crate) struct RunLog {
     store: Arc<dyn Store>,
     hub: Hub,
     buffer: Mutex<Vec<NewLogLine>>,
+    /// Wakes the periodic flusher early (a progress report arrived).
+    urgent: tokio::sync::Notify,
 }
 
 impl RunLog {
@@ -37,6 +41,7 @@ impl RunLog {
             store,
             hub,
             buffer: Mutex::new(Vec::new()),
+            urgent: tokio::sync::Notify::new(),
         })
     }
 
@@ -94,7 +99,10 @@ impl RunLog {
             let start = tokio::time::Instant::now() + FLUSH_EVERY;
             let mut ticker = tokio::time::interval_at(start, FLUSH_EVERY);
             loop {
-                ticker.tick().await;
+                tokio::select! {
+                    _ = ticker.tick() => {}
+                    _ = log.urgent.notified() => {}
+                }
                 log.flush().await;
             }
         })
@@ -116,5 +124,6 @@ impl LogSink for RunLog {
     fn progress(&self, report: ProgressReport) {
         let text = serde_json::to_string(&report).unwrap_or_default();
         self.push(sluice_core::time::now_ms(), "progress", text);
+        self.urgent.notify_one();
     }
 }

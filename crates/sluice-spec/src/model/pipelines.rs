@@ -109,6 +109,9 @@ pub enum Builtin {
     Copy,
     /// Publish to a topic.
     Notify,
+    /// Pass the input on, reshaped by `with` (a template over the input) if
+    /// given, like Step Functions' Pass state.
+    Pass,
 }
 
 impl Builtin {
@@ -118,6 +121,7 @@ impl Builtin {
         Builtin::Move,
         Builtin::Copy,
         Builtin::Notify,
+        Builtin::Pass,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -127,6 +131,7 @@ impl Builtin {
             Builtin::Move => "move",
             Builtin::Copy => "copy",
             Builtin::Notify => "notify",
+            Builtin::Pass => "pass",
         }
     }
 

@@ -45,7 +45,7 @@ pub(super) fn builtin_params(
                 );
             }
         }
-        Builtin::SqlExtract | Builtin::Move | Builtin::Copy => {}
+        Builtin::SqlExtract | Builtin::Move | Builtin::Copy | Builtin::Pass => {}
     }
 }
 

@@ -1,0 +1,106 @@
+//! The `examples/event-etl` project (the seed article's event-driven ETL),
+//! driven as its user would: a task submitted over the HTTP trigger with an
+//! API token answers 202 with live URLs, and a real WebSocket client follows
+//! the run, seeing every step's progress in order up to 100%.
+
+mod common;
+
+use common::*;
+use futures::StreamExt;
+use serde_json::{json, Value};
+use std::collections::BTreeMap;
+use std::path::Path;
+use tokio_tungstenite::tungstenite::Message;
+
+fn example() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/event-etl")
+        .canonicalize()
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_task_over_http_streams_progress_to_a_websocket_client() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(&example(), data.path());
+    let token = server.cli(&["token", "create", "web", "--pipeline", "etl"]);
+    assert!(token.status.success(), "{}", stderr(&token));
+    let token = stdout(&token).trim().to_string();
+
+    let url = format!("{}/tasks/etl", server.api);
+    let task = json!({ "task": "reindex", "records": 2000 });
+    let (status, _) = http_with_headers("POST", &url, Some(&task), &[]);
+    assert_eq!(status, 401, "the trigger wants a token");
+    let bearer = [format!("Authorization: Bearer {token}")];
+    let (status, accepted) = http_with_headers("POST", &url, Some(&task), &bearer);
+    assert_eq!(status, 202, "{accepted}");
+    for link in ["status_url", "logs_url", "events_url", "ws_url"] {
+        assert!(accepted[link].as_str().is_some(), "{link} in {accepted}");
+    }
+
+    let ws_url = format!(
+        "{}{}",
+        server.api.replace("http://", "ws://"),
+        accepted["ws_url"].as_str().unwrap()
+    );
+    let request = tokio_tungstenite::tungstenite::client::IntoClientRequest::into_client_request(
+        ws_url.as_str(),
+    )
+    .unwrap();
+    let mut request = request;
+    request
+        .headers_mut()
+        .insert("Authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("WebSocket connect");
+    let mut items = Vec::new();
+    while let Some(message) = socket.next().await {
+        match message.expect("WebSocket frame") {
+            Message::Text(text) => items.push(serde_json::from_str::<Value>(&text).unwrap()),
+            Message::Close(_) => break,
+            _ => {}
+        }
+    }
+
+    let last = items.last().unwrap();
+    assert_eq!(last["kind"], "status");
+    assert_eq!(last["data"]["status"], "succeeded", "{last}");
+    assert_eq!(
+        last["data"]["output"],
+        json!({ "loaded": 2000, "batches": 8 })
+    );
+    let seqs: Vec<i64> = items.iter().filter_map(|i| i["seq"].as_i64()).collect();
+    assert!(
+        seqs.windows(2).all(|w| w[0] < w[1]),
+        "items arrive in order"
+    );
+
+    let mut progress: BTreeMap<String, Vec<(u64, u64)>> = BTreeMap::new();
+    for item in items.iter().filter(|i| i["kind"] == "progress") {
+        let report = &item["data"]["report"];
+        progress
+            .entry(item["data"]["step"].as_str().unwrap().to_string())
+            .or_default()
+            .push((
+                report["done"].as_u64().unwrap(),
+                report["total"].as_u64().unwrap(),
+            ));
+    }
+    let steps: Vec<&String> = progress.keys().collect();
+    assert_eq!(
+        steps.len(),
+        9,
+        "8 transform batches and the load: {steps:?}"
+    );
+    for (step, reports) in &progress {
+        assert!(
+            reports.windows(2).all(|w| w[0].0 < w[1].0),
+            "{step}: progress in order: {reports:?}"
+        );
+        let (done, total) = *reports.last().unwrap();
+        assert_eq!(done, total, "{step} reaches 100%: {reports:?}");
+    }
+    assert_eq!(progress["load"].last(), Some(&(8, 8)));
+    assert_eq!(progress["transform[0]"].last(), Some(&(250, 250)));
+}
