@@ -29,7 +29,14 @@ impl Delivery {
         fan_out: &FanOutPlan,
         input: &Value,
     ) -> Result<Result<Value, String>, EngineError> {
-        let items = match lookup(input, &fan_out.over) {
+        let listed = match &fan_out.chunks {
+            Some(chunks) => match self.engine().chunk_items(chunks, input).await {
+                Ok(items) => Some(Value::Array(items)),
+                Err(error) => return Ok(Err(error)),
+            },
+            None => lookup(input, &fan_out.over).cloned(),
+        };
+        let items = match listed.as_ref() {
             Some(Value::Array(items)) => items.clone(),
             Some(other) => {
                 return Ok(Err(format!(

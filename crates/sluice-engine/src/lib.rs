@@ -20,6 +20,7 @@
 //! nothing of HTTP.
 
 mod bus;
+mod chunks;
 mod csv_step;
 mod delivery;
 mod dispatcher;

@@ -58,6 +58,19 @@ pub struct FanOutPlan {
     pub item_attempts: u32,
     pub item_backoff: sluice_core::Backoff,
     pub tolerate: sluice_spec::FailureTolerance,
+    /// Set when the items are chunks of one object instead of a list at `over`.
+    pub chunks: Option<ChunksPlan>,
+}
+
+/// Fan-out over line-aligned byte ranges of one object (see `chunks.rs`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChunksPlan {
+    /// The bucket, else the phase input's `bucket` (or its S3 event's).
+    pub bucket: Option<String>,
+    /// A key or a `$`-path into the phase input, else the input's `key`.
+    pub key: Option<String>,
+    /// About how many bytes per chunk.
+    pub size: u64,
 }
 
 #[derive(Debug, Clone)]

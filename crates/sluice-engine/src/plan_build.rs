@@ -149,6 +149,19 @@ pub fn from_project(
                     item_attempts: retry.max_attempts().max(1),
                     item_backoff: backoff(&retry.backoff()),
                     tolerate: f.tolerate_failures.unwrap_or(FailureTolerance::Count(0)),
+                    chunks: None,
+                }),
+                FanOutSource::Chunks(c) => Some(FanOutPlan {
+                    over: "$".into(),
+                    max_concurrency: f.max_concurrency.unwrap_or(4).max(1) as usize,
+                    item_attempts: retry.max_attempts().max(1),
+                    item_backoff: backoff(&retry.backoff()),
+                    tolerate: f.tolerate_failures.unwrap_or(FailureTolerance::Count(0)),
+                    chunks: Some(crate::plan::ChunksPlan {
+                        bucket: c.chunks.bucket.clone(),
+                        key: c.chunks.key.clone(),
+                        size: c.chunks.size.bytes(),
+                    }),
                 }),
                 FanOutSource::Objects(_) => None,
             });

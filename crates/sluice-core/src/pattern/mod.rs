@@ -79,8 +79,12 @@ impl Pattern {
     /// Exact string values that every matching event has at a field path
     /// (`source`, `detail.kind`), used to index rules: an event lacking all of
     /// them cannot match, so the rule need not be tried.
-    pub(crate) fn anchors(&self) -> Option<(String, Vec<String>)> {
-        self.root.anchors("")
+    /// Every field path with exact string values, in the pattern's order:
+    /// the candidates for indexing the rule (see [`RuleSet`]).
+    pub(crate) fn anchors(&self) -> Vec<(String, Vec<String>)> {
+        let mut found = Vec::new();
+        self.root.anchors("", &mut found);
+        found
     }
 }
 
@@ -97,24 +101,26 @@ impl Node {
                 .all(|alternatives| alternatives.iter().any(|alt| alt.matches(value)))
     }
 
-    fn anchors(&self, prefix: &str) -> Option<(String, Vec<String>)> {
-        self.fields.iter().find_map(|(name, field)| {
+    fn anchors(&self, prefix: &str, found: &mut Vec<(String, Vec<String>)>) {
+        for (name, field) in &self.fields {
             let path = if prefix.is_empty() {
                 name.clone()
             } else {
                 format!("{prefix}.{name}")
             };
             match field {
-                Field::Nested(node) => node.anchors(&path),
+                Field::Nested(node) => node.anchors(&path, found),
                 Field::Leaf(conditions) => {
                     let exact: Option<Vec<String>> = conditions
                         .iter()
                         .map(|c| c.exact_string().map(str::to_string))
                         .collect();
-                    exact.filter(|v| !v.is_empty()).map(|values| (path, values))
+                    if let Some(values) = exact.filter(|v| !v.is_empty()) {
+                        found.push((path, values));
+                    }
                 }
             }
-        })
+        }
     }
 }
 

@@ -2,14 +2,17 @@
 //! the number of rules in the common case.
 //!
 //! Most rules require an exact string somewhere (`"source": ["shop"]`). Each
-//! such rule is indexed under its first exact field path and values; an event
+//! such rule is indexed under one of its exact field paths and values: the
+//! one whose values so far anchor the fewest rules, so that rules sharing a
+//! common value (`"detail-type": ["Order Placed"]`) but differing in another
+//! (`"source"`) spread out instead of piling up under the shared one. An event
 //! looks up only the rules anchored on values it actually has, then verifies
 //! those candidates fully. Rules with no exact string (only prefixes, numeric
 //! ranges, …) are always verified; they are the uncommon case.
 
 use super::Pattern;
 use serde_json::Value;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::HashMap;
 
 /// A compiled set of rules, each a pattern with a payload (a rule name, targets…).
 #[derive(Debug, Clone)]
@@ -17,8 +20,8 @@ pub struct RuleSet<T> {
     rules: Vec<(T, Pattern)>,
     /// Distinct anchor paths, split into segments.
     anchor_paths: Vec<Vec<String>>,
-    /// (anchor path index, exact value) → rules anchored there.
-    anchored: HashMap<(usize, String), Vec<usize>>,
+    /// Per anchor path (same index as `anchor_paths`): exact value → rules anchored there.
+    pub(super) anchored: Vec<HashMap<String, Vec<usize>>>,
     pub(super) unanchored: Vec<usize>,
 }
 
@@ -27,7 +30,7 @@ impl<T> Default for RuleSet<T> {
         RuleSet {
             rules: Vec::new(),
             anchor_paths: Vec::new(),
-            anchored: HashMap::new(),
+            anchored: Vec::new(),
             unanchored: Vec::new(),
         }
     }
@@ -40,23 +43,43 @@ impl<T> RuleSet<T> {
 
     pub fn insert(&mut self, payload: T, pattern: Pattern) {
         let index = self.rules.len();
-        match pattern.anchors() {
+        let best = pattern.anchors().into_iter().min_by_key(|(path, values)| {
+            // Rules already anchored on these values, then whether the path
+            // is new (each distinct path costs every event one more lookup).
+            let slot = self.slot_of(path);
+            let crowd: usize = values
+                .iter()
+                .map(|v| {
+                    slot.and_then(|s| self.anchored[s].get(v))
+                        .map_or(0, Vec::len)
+                })
+                .sum();
+            (crowd, slot.is_none())
+        });
+        match best {
             Some((path, values)) => {
-                let segments: Vec<String> = path.split('.').map(str::to_string).collect();
-                let slot = match self.anchor_paths.iter().position(|p| *p == segments) {
+                let slot = match self.slot_of(&path) {
                     Some(slot) => slot,
                     None => {
-                        self.anchor_paths.push(segments);
+                        self.anchor_paths
+                            .push(path.split('.').map(str::to_string).collect());
+                        self.anchored.push(HashMap::new());
                         self.anchor_paths.len() - 1
                     }
                 };
                 for value in values {
-                    self.anchored.entry((slot, value)).or_default().push(index);
+                    self.anchored[slot].entry(value).or_default().push(index);
                 }
             }
             None => self.unanchored.push(index),
         }
         self.rules.push((payload, pattern));
+    }
+
+    fn slot_of(&self, path: &str) -> Option<usize> {
+        self.anchor_paths
+            .iter()
+            .position(|p| p.iter().map(String::as_str).eq(path.split('.')))
     }
 
     pub fn len(&self) -> usize {
@@ -69,17 +92,19 @@ impl<T> RuleSet<T> {
 
     /// The payloads of every rule the event matches, in insertion order.
     pub fn matching(&self, event: &Value) -> Vec<&T> {
-        let mut candidates: BTreeSet<usize> = self.unanchored.iter().copied().collect();
+        let mut candidates: Vec<usize> = self.unanchored.clone();
         let mut found = Vec::new();
         for (slot, path) in self.anchor_paths.iter().enumerate() {
             found.clear();
             strings_at(event, path, &mut found);
             for value in &found {
-                if let Some(rules) = self.anchored.get(&(slot, value.to_string())) {
-                    candidates.extend(rules.iter().copied());
+                if let Some(rules) = self.anchored[slot].get(*value) {
+                    candidates.extend_from_slice(rules);
                 }
             }
         }
+        candidates.sort_unstable();
+        candidates.dedup();
         candidates
             .into_iter()
             .filter(|&i| self.rules[i].1.matches(event))

@@ -379,3 +379,21 @@ fn rule_set_only_verifies_rules_anchored_on_the_events_values() {
         "every rule with an exact source is indexed"
     );
 }
+
+#[test]
+fn rules_sharing_a_value_are_anchored_on_the_value_that_tells_them_apart() {
+    let mut rules = RuleSet::new();
+    for i in 0..1_000 {
+        let pattern = json!({ "detail-type": ["Order Placed"], "source": [format!("svc{i}")] });
+        rules.insert(i, Pattern::compile(&pattern).unwrap());
+    }
+    let crowded = rules
+        .anchored
+        .iter()
+        .flat_map(|by_value| by_value.values())
+        .map(Vec::len)
+        .max();
+    assert_eq!(crowded, Some(1), "no value anchors more than one rule");
+    let event = json!({ "source": "svc7", "detail-type": "Order Placed" });
+    assert_eq!(rules.matching(&event), [&7]);
+}

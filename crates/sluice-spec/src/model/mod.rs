@@ -20,7 +20,8 @@ pub use common::{Backoff, RetryPolicy, Target, TargetRef};
 pub use connections::{Connection, DatabaseKind, Pool, Tls, TlsMode, DATABASE_SCHEMES};
 pub use functions::{Access, Command, Function, Permissions, Runtime};
 pub use pipelines::{
-    Builtin, FanOut, FanOutSource, ObjectsSelector, ObjectsSource, Phase, PhaseAction, Pipeline,
+    Builtin, ChunksSelector, ChunksSource, FanOut, FanOutSource, ObjectsSelector, ObjectsSource,
+    Phase, PhaseAction, Pipeline,
 };
 pub use queues::Queue;
 pub use secret::{SecretPart, SecretString, TemplateError, ENV_PROVIDER};

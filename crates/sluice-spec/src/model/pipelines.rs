@@ -162,8 +162,9 @@ impl fmt::Display for Builtin {
 #[serde(rename_all = "snake_case")]
 #[schemars(deny_unknown_fields)]
 pub struct FanOut {
-    /// The items: a JSON path into the phase input (`$.items`) or the objects
-    /// of a bucket (`{ objects: { bucket, prefix } }`).
+    /// The items: a JSON path into the phase input (`$.items`), the objects
+    /// of a bucket (`{ objects: { bucket, prefix } }`), or line-aligned byte
+    /// ranges of one large object (`{ chunks: { bucket, key, size: 64MiB } }`).
     pub over: FanOutSource,
     /// Items processed at once (default: the function's concurrency).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -181,6 +182,35 @@ pub enum FanOutSource {
     Path(String),
     /// The objects under a bucket prefix.
     Objects(ObjectsSource),
+    /// Line-aligned byte ranges of one object.
+    Chunks(ChunksSource),
+}
+
+/// `{ chunks: { bucket, key, size } }`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(deny_unknown_fields)]
+pub struct ChunksSource {
+    /// The object to split and how.
+    pub chunks: ChunksSelector,
+}
+
+/// One object cut into chunks of about `size` bytes, each ending after a
+/// newline (whole CSV or JSON Lines records). Each item is
+/// `{bucket, key, offset, length, index, count}`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[schemars(deny_unknown_fields)]
+pub struct ChunksSelector {
+    /// A declared bucket (default: the phase input's `bucket`, or its S3 event's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bucket: Option<String>,
+    /// The key, or a JSON path into the phase input such as `$.file`
+    /// (default: the input's `key`, or its S3 event's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    /// About how many bytes per chunk, e.g. `64MiB`.
+    pub size: super::units::ByteSize,
 }
 
 /// `{ objects: { bucket, prefix } }`.
@@ -210,14 +240,25 @@ impl<'de> Deserialize<'de> for FanOutSource {
         impl<'de> Visitor<'de> for V {
             type Value = FanOutSource;
             fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a JSON path such as `$.items` or `{ objects: { bucket, prefix } }`")
+                f.write_str("a JSON path such as `$.items`, `{ objects: { bucket, prefix } }` or `{ chunks: { bucket, key, size } }`")
             }
             fn visit_str<E: de::Error>(self, v: &str) -> Result<FanOutSource, E> {
                 Ok(FanOutSource::Path(v.to_string()))
             }
             fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<FanOutSource, A::Error> {
-                ObjectsSource::deserialize(de::value::MapAccessDeserializer::new(map))
-                    .map(FanOutSource::Objects)
+                // Which form it is depends on its one key; read it, then the rest.
+                let map: serde_json::Map<String, serde_json::Value> =
+                    Deserialize::deserialize(de::value::MapAccessDeserializer::new(map))?;
+                let value = serde_json::Value::Object(map);
+                if value.get("chunks").is_some() {
+                    ChunksSource::deserialize(value)
+                        .map(FanOutSource::Chunks)
+                        .map_err(de::Error::custom)
+                } else {
+                    ObjectsSource::deserialize(value)
+                        .map(FanOutSource::Objects)
+                        .map_err(de::Error::custom)
+                }
             }
         }
         d.deserialize_any(V)

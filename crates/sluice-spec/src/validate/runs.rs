@@ -170,6 +170,24 @@ fn phase_checks(cx: &mut Cx, pp: &YamlPath, phase: &crate::model::Phase) {
                     &cx.declared.buckets,
                 );
             }
+            FanOutSource::Chunks(c) => {
+                let cp = fp.key("over").key("chunks");
+                if let Some(bucket) = &c.chunks.bucket {
+                    cx.rep.check_ref(
+                        &cp.key("bucket"),
+                        At::Value,
+                        "bucket",
+                        bucket,
+                        &cx.declared.buckets,
+                    );
+                }
+                if c.chunks.size.bytes() == 0 {
+                    cx.rep.error(
+                        &cp.key("size"),
+                        "`size` must be more than 0 bytes, e.g. `64MiB`",
+                    );
+                }
+            }
             FanOutSource::Path(_) => {}
         }
         cx.at_least_one(
