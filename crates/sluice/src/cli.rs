@@ -92,6 +92,10 @@ pub enum Command {
         /// Follow every run of this pipeline instead (resuming after a dropped connection).
         #[arg(long, conflicts_with = "run")]
         pipeline: Option<String>,
+        /// With --pipeline: start after this feed position (0 replays the whole history)
+        /// instead of now.
+        #[arg(long, requires = "pipeline")]
+        after: Option<i64>,
     },
     /// Run a finished run again: only the named steps, or the steps that did not succeed.
     Rerun {

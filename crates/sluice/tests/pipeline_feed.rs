@@ -123,12 +123,21 @@ fn a_pipeline_feed_carries_every_run_in_order_and_resumes() {
     );
     for run in runs {
         let of_run: Vec<&Item> = items.iter().filter(|i| i.2["run_id"] == run).collect();
+        // Journaled changes carry a position; a run already queued when the
+        // feed connected also shows up first in its opening snapshot (no position).
         let statuses: Vec<&str> = of_run
             .iter()
-            .filter(|i| i.1 == "status")
+            .filter(|i| i.1 == "status" && i.0.is_some())
             .map(|i| i.2["status"].as_str().unwrap())
             .collect();
         assert_eq!(statuses, ["running", "succeeded"], "{run}: {of_run:?}");
+        assert!(
+            of_run
+                .iter()
+                .filter(|i| i.0.is_none())
+                .all(|i| i.2["status"] == "queued"),
+            "a snapshot says where an unfinished run stands: {of_run:?}"
+        );
         let done: Vec<u64> = of_run
             .iter()
             .filter(|i| i.1 == "progress")
@@ -214,4 +223,48 @@ fn read_text_frame(stream: &mut TcpStream) -> Value {
     stream.read_exact(&mut payload).unwrap();
     assert_eq!(head[0] & 0x0f, 0x1, "a text frame");
     serde_json::from_slice(&payload).unwrap()
+}
+
+/// `sluice watch --pipeline NAME --json` prints the feed's items as they come.
+#[test]
+fn watch_follows_every_run_of_a_pipeline() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(&tmp.path().join("p"), PROJECT, &[("work.sh", WORK)]);
+    let server = Server::start(&dir, &tmp.path().join("data"));
+    let mut watch = std::process::Command::new(SLUICE)
+        .args([
+            "--api",
+            &server.api,
+            "--json",
+            "watch",
+            "--pipeline",
+            "etl",
+            "--after",
+            "0",
+        ])
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(watch.stdout.take().unwrap()).lines();
+    // From position 0 the watcher sees the run whenever it connects.
+    let accepted = server.post("/v1/pipelines/etl/runs", &json!({ "n": 1 }));
+    let run_id = accepted["run_id"].as_str().unwrap().to_string();
+    let mut seen = Vec::new();
+    for line in lines.by_ref().map_while(Result::ok) {
+        let item: Value = serde_json::from_str(&line).unwrap();
+        let done = item["kind"] == "status"
+            && item["data"]["status"] == "succeeded"
+            && item["data"]["run_id"] == run_id.as_str();
+        seen.push(item);
+        if done {
+            break;
+        }
+    }
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert!(
+        seen.iter()
+            .any(|i| i["kind"] == "progress" && i["data"]["report"]["done"] == 3),
+        "{seen:?}"
+    );
 }

@@ -54,8 +54,9 @@ pub async fn dispatch(cli: Cli) -> Result<ExitCode> {
         } => events::put(&client()?, &source, &detail_type, &detail, json).await,
         Command::Watch {
             pipeline: Some(pipeline),
+            after,
             ..
-        } => watch_pipeline::watch_pipeline(&client()?, &pipeline, json).await,
+        } => watch_pipeline::watch_pipeline(&client()?, &pipeline, after, json).await,
         Command::Watch { run, .. } => {
             let run = run.unwrap_or_default();
             watch::watch(&client()?, &run, json).await

@@ -12,10 +12,15 @@ use std::collections::HashMap;
 use std::process::ExitCode;
 use std::time::Duration;
 
-pub async fn watch_pipeline(client: &Client, pipeline: &str, json: bool) -> Result<ExitCode> {
+pub async fn watch_pipeline(
+    client: &Client,
+    pipeline: &str,
+    after: Option<i64>,
+    json: bool,
+) -> Result<ExitCode> {
     let bars = MultiProgress::new();
     let mut steps: HashMap<String, ProgressBar> = HashMap::new();
-    let mut last_seen: Option<i64> = None;
+    let mut last_seen: Option<i64> = after;
     let path = format!("/v1/pipelines/{pipeline}/events");
     loop {
         let mut response = client.open_stream(&path, last_seen).await?;
