@@ -8,6 +8,7 @@
 pub mod backoff;
 pub mod credentials;
 pub mod id;
+pub mod key_template;
 pub mod pattern;
 pub mod schedule;
 pub mod status;

@@ -49,6 +49,25 @@ impl Delivery {
         &self.engine
     }
 
+    /// The names of the steps (phases) of this delivery's run.
+    pub(crate) fn phase_names(&self) -> Vec<String> {
+        self.step_plans()
+            .map(|steps| steps.into_iter().map(|s| s.name).collect())
+            .unwrap_or_default()
+    }
+
+    /// The steps a rerun named (`sluice rerun RUN --step NAME`), carried by
+    /// its message; `None` for any other delivery.
+    pub(crate) fn rerun_only(&self) -> Option<Vec<String>> {
+        let named = self.lease.body.get("rerun")?.as_array()?;
+        Some(
+            named
+                .iter()
+                .filter_map(|n| n.as_str().map(str::to_string))
+                .collect(),
+        )
+    }
+
     pub async fn run(self) {
         let span = tracing::info_span!(
             "delivery",

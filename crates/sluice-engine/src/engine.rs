@@ -303,17 +303,33 @@ impl Engine {
         if let Some(missing) = steps.iter().find(|s| !known.contains(s)) {
             return Err(EngineError::unknown("step", missing, known.iter()).with_context(run_id));
         }
+        // A fan-out item reruns inside its phase, so the phase runs again too.
+        let mut reset = steps.to_vec();
+        if let (RunKind::Pipeline, Ok(pipeline)) = (run.kind, self.pipeline(&run.target)) {
+            for phase in crate::fanout::phases_of_items(pipeline, steps) {
+                if !reset.contains(&phase) {
+                    reset.push(phase);
+                }
+            }
+        }
         let queue = match run.kind {
             RunKind::Function => function_queue(&run.target),
             RunKind::Pipeline => pipeline_queue(&run.target),
             RunKind::Notification => topic_queue(&run.target),
         };
+        // The message names the steps, so other failed items stay as they are.
+        let body = if steps.is_empty() {
+            Value::Null
+        } else {
+            serde_json::json!({ "rerun": steps })
+        };
         let message = NewMessage {
             queue: queue.clone(),
             run_id: Some(run.id.clone()),
+            body,
             ..Default::default()
         };
-        let run = store.rerun(run_id, steps, &message).await?;
+        let run = store.rerun(run_id, &reset, &message).await?;
         tracing::info!(run_id, ?steps, "run queued again");
         self.inner.hub.publish(Notice::RunChanged {
             run_id: run_id.to_string(),

@@ -2,21 +2,23 @@
 //! up to `max_concurrency` at once, each item with its own step, attempts and
 //! retries, and the results are gathered in input order.
 //!
-//! Items are steps named `PHASE[i]`, so a run resumed after a crash or a
-//! failed delivery reruns only the items that did not succeed; those that did
-//! keep their stored output. The phase's own step records the gathered list.
+//! Items come from a list in the phase input or from the objects under a
+//! bucket prefix ([`crate::plan::FanOutOver`]). Each is a step of its own
+//! (`PHASE[i]`, or the object's key after the prefix), so a run resumed after
+//! a crash or a failed delivery reruns only the items that did not succeed;
+//! those that did keep their stored output, and a rerun of named items redoes
+//! only those. The phase's own step records the gathered list.
 
 use crate::delivery::{Delivery, StepPlan};
-use crate::plan::FanOutPlan;
+use crate::plan::{FanOutOver, FanOutPlan};
 use crate::EngineError;
 use futures::stream::{self, StreamExt};
 use serde_json::Value;
-use sluice_core::transform::lookup;
 use sluice_core::{AttemptStatus, StepStatus};
 use sluice_store::{AttemptOutcome, AttemptStart, NewStep, StepRecord};
 
 /// Where item steps sit among a run's steps: after their phase, before the next.
-const ITEMS_PER_PHASE: u32 = 100_000;
+pub(crate) const ITEMS_PER_PHASE: u32 = 100_000;
 
 impl Delivery {
     /// Runs a fan-out phase; the outer error is a store failure, the inner
@@ -29,69 +31,65 @@ impl Delivery {
         fan_out: &FanOutPlan,
         input: &Value,
     ) -> Result<Result<Value, String>, EngineError> {
-        let listed = match &fan_out.chunks {
-            Some(chunks) => match self.engine().chunk_items(chunks, input).await {
-                Ok(items) => Some(Value::Array(items)),
-                Err(error) => return Ok(Err(error)),
-            },
-            None => lookup(input, &fan_out.over).cloned(),
-        };
-        let items = match listed.as_ref() {
-            Some(Value::Array(items)) => items.clone(),
-            Some(other) => {
-                return Ok(Err(format!(
-                    "fan_out.over `{}` is not a list (found {})",
-                    fan_out.over,
-                    kind(other)
-                )))
-            }
-            None => {
-                return Ok(Err(format!(
-                    "fan_out.over `{}` is not in the phase input",
-                    fan_out.over
-                )))
-            }
+        let items = match self
+            .fan_out_items(run_id, &phase.name, &fan_out.over, input)
+            .await
+        {
+            Ok(items) => items,
+            Err(error) => return Ok(Err(error)),
         };
         let store = self.engine().store().clone();
-        let names: Vec<String> = (0..items.len())
-            .map(|i| format!("{}[{i}]", phase.name))
-            .collect();
-        let declared: Vec<NewStep> = names
+        let declared: Vec<NewStep> = items
             .iter()
             .enumerate()
-            .map(|(i, name)| NewStep {
+            .map(|(i, (name, _))| NewStep {
                 name: name.clone(),
                 position: position * ITEMS_PER_PHASE + 1 + i as u32,
             })
             .collect();
         store.ensure_steps(run_id, &declared).await?;
         let recorded = store.run_steps(run_id).await?;
-        let done = |name: &str| -> Option<Value> {
-            recorded
-                .iter()
-                .find(|s: &&StepRecord| s.name == name && s.status == StepStatus::Succeeded)
-                .map(|s| s.output.clone().unwrap_or(Value::Null))
-        };
-        let work = items
-            .into_iter()
-            .zip(names)
-            .enumerate()
-            .map(|(i, (item, name))| {
-                let previous = done(&name);
-                async move {
-                    if let Some(output) = previous {
-                        return Ok((i, Ok(output)));
-                    }
-                    let step = StepPlan {
-                        name,
-                        action: phase.action.clone(),
-                        fan_out: None,
-                    };
-                    self.item_with_retries(run_id, &step, item, fan_out)
-                        .await
-                        .map(|r| (i, r))
+        // A rerun of named steps redoes those; other failed items keep
+        // their failure instead of running again.
+        let only = self.rerun_only();
+        let settled = |name: &str| -> Option<Result<Value, String>> {
+            let step = recorded.iter().find(|s: &&StepRecord| s.name == name)?;
+            match step.status {
+                StepStatus::Succeeded => Some(Ok(step.output.clone().unwrap_or(Value::Null))),
+                StepStatus::Failed
+                    if only
+                        .as_ref()
+                        .is_some_and(|o| !o.iter().any(|n| n == name || *n == phase.name)) =>
+                {
+                    Some(Err(step.error.clone().unwrap_or_else(|| "failed".into())))
                 }
-            });
+                _ => None,
+            }
+        };
+        let labels: Vec<String> = items
+            .iter()
+            .enumerate()
+            .map(|(i, (name, _))| match fan_out.over {
+                FanOutOver::Objects { .. } => format!("`{name}`"),
+                _ => i.to_string(),
+            })
+            .collect();
+        let work = items.into_iter().enumerate().map(|(i, (name, item))| {
+            let previous = settled(&name);
+            async move {
+                if let Some(result) = previous {
+                    return Ok((i, result));
+                }
+                let step = StepPlan {
+                    name,
+                    action: phase.action.clone(),
+                    fan_out: None,
+                };
+                self.item_with_retries(run_id, &step, item, fan_out)
+                    .await
+                    .map(|r| (i, r))
+            }
+        });
         let mut results: Vec<(usize, Result<Value, String>)> = stream::iter(work)
             .buffer_unordered(fan_out.max_concurrency)
             .collect::<Vec<_>>()
@@ -99,7 +97,7 @@ impl Delivery {
             .into_iter()
             .collect::<Result<_, _>>()?;
         results.sort_by_key(|(i, _)| *i);
-        Ok(gather(results, fan_out))
+        Ok(gather(results, fan_out, &labels))
     }
 
     async fn item_with_retries(
@@ -126,10 +124,12 @@ impl Delivery {
     }
 }
 
-/// The outputs in input order, `null` for a tolerated failure; or the phase's error.
+/// The outputs in input order, `null` for a tolerated failure; or the
+/// phase's error, naming the failed items by their `labels`.
 fn gather(
     results: Vec<(usize, Result<Value, String>)>,
     fan_out: &FanOutPlan,
+    labels: &[String],
 ) -> Result<Value, String> {
     let total = results.len() as u64;
     let failed: Vec<(usize, &String)> = results
@@ -138,9 +138,19 @@ fn gather(
         .collect();
     if !fan_out.tolerate.tolerates(failed.len() as u64, total) {
         let (first, error) = failed[0];
+        let others: Vec<&str> = failed[1..]
+            .iter()
+            .map(|(i, _)| labels[*i].as_str())
+            .collect();
+        let also = if others.is_empty() {
+            String::new()
+        } else {
+            format!("; also failed: {}", others.join(", "))
+        };
         return Err(format!(
-            "{} of {total} items failed (item {first}: {error})",
-            failed.len()
+            "{} of {total} items failed (item {}: {error}{also})",
+            failed.len(),
+            labels[first]
         ));
     }
     Ok(Value::Array(
@@ -149,17 +159,6 @@ fn gather(
             .map(|(_, r)| r.unwrap_or(Value::Null))
             .collect(),
     ))
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
 }
 
 impl Delivery {
@@ -215,4 +214,38 @@ impl Delivery {
         });
         Ok(result)
     }
+}
+
+/// The fan-out phases of `pipeline` that the named item steps belong to:
+/// the pipeline's only fan-out phase, or the one whose name prefixes the
+/// item's (`PHASE[i]`, `PHASE/key`).
+pub(crate) fn phases_of_items(
+    pipeline: &crate::plan::PipelinePlan,
+    steps: &[String],
+) -> Vec<String> {
+    let fanning: Vec<&str> = pipeline
+        .phases
+        .iter()
+        .filter(|p| p.fan_out.is_some())
+        .map(|p| p.name.as_str())
+        .collect();
+    let mut phases = Vec::new();
+    for step in steps {
+        if pipeline.phases.iter().any(|p| &p.name == step) {
+            continue;
+        }
+        let owner = match fanning.as_slice() {
+            [only] => Some(*only),
+            _ => fanning.iter().copied().find(|p| {
+                step.strip_prefix(p)
+                    .is_some_and(|rest| rest.starts_with('[') || rest.starts_with('/'))
+            }),
+        };
+        if let Some(phase) = owner {
+            if !phases.iter().any(|p| p == phase) {
+                phases.push(phase.to_string());
+            }
+        }
+    }
+    phases
 }

@@ -80,6 +80,9 @@ pub(crate) async fn invoke_step(
             Value::Null => input,
             template => sluice_core::transform::apply_template(template, &input),
         }),
+        PhaseAction::Builtin { name, with } if name == "sql-extract" => {
+            engine.sql_extract(run_id, with, &input, log).await
+        }
         PhaseAction::Builtin { name, .. } => Err(StepFailure::failed(format!(
             "built-in step `{name}` is not available in this version of Sluice"
         ))),

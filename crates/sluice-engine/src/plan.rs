@@ -51,15 +51,13 @@ pub struct PhasePlan {
 /// Dynamic parallelism inside a phase.
 #[derive(Debug, Clone)]
 pub struct FanOutPlan {
-    /// `$`-path of the list in the phase input (`$` for the input itself).
-    pub over: String,
+    /// Where the items come from.
+    pub over: FanOutOver,
     pub max_concurrency: usize,
     /// Attempts per item before it counts as failed.
     pub item_attempts: u32,
     pub item_backoff: sluice_core::Backoff,
     pub tolerate: sluice_spec::FailureTolerance,
-    /// Set when the items are chunks of one object instead of a list at `over`.
-    pub chunks: Option<ChunksPlan>,
 }
 
 /// Fan-out over line-aligned byte ranges of one object (see `chunks.rs`).
@@ -71,6 +69,27 @@ pub struct ChunksPlan {
     pub key: Option<String>,
     /// About how many bytes per chunk.
     pub size: u64,
+}
+
+/// The items of a fan-out.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FanOutOver {
+    /// `$`-path of the list in the phase input (`$` for the input itself);
+    /// items are steps named `PHASE[i]`.
+    Path(String),
+    /// The objects under a bucket prefix, listed when a run first reaches
+    /// the phase, in key order; each item is `{bucket, key, version_id, size,
+    /// etag, name}` and its step is named by the key after the prefix
+    /// (`orders.sql`), or `PHASE/orders.sql` when the pipeline has several
+    /// fan-out phases.
+    Objects {
+        bucket: String,
+        prefix: String,
+        suffix: Option<String>,
+        qualified: bool,
+    },
+    /// Line-aligned byte ranges of one object; items are steps `PHASE[i]`.
+    Chunks(ChunksPlan),
 }
 
 #[derive(Debug, Clone)]
@@ -168,6 +187,8 @@ pub struct Plan {
     pub http_triggers: Vec<HttpTriggerPlan>,
     pub schedules: Vec<SchedulePlan>,
     pub topics: BTreeMap<String, crate::topics::TopicPlan>,
+    /// Declared connections, each with its own pool, shared by every step.
+    pub connections: BTreeMap<String, Arc<dyn sluice_sql::Warehouse>>,
 }
 
 /// The implicit queue through which a function is invoked directly.

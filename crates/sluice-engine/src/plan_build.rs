@@ -6,8 +6,8 @@
 //! dead-letter queue of every queue are declared.
 
 use crate::plan::{
-    dead_letter_queue, function_queue, pipeline_queue, topic_queue, Consumer, FanOutPlan,
-    FunctionPlan, PhaseAction, PhasePlan, PipelinePlan, Plan, QueuePlan,
+    dead_letter_queue, function_queue, pipeline_queue, topic_queue, Consumer, FanOutOver,
+    FanOutPlan, FunctionPlan, PhaseAction, PhasePlan, PipelinePlan, Plan, QueuePlan,
 };
 use sluice_core::Backoff;
 use sluice_runtime::{LambdaRuntime, LambdaSpec, OneshotProcess, ProcessSpec};
@@ -122,18 +122,11 @@ pub fn from_project(
     }
     for (name, pipeline) in &project.pipelines {
         let retry = pipeline.retry();
-        let over_objects = pipeline.phases.iter().find(|p| {
-            matches!(
-                p.fan_out.as_ref().map(|f| &f.over),
-                Some(FanOutSource::Objects(_))
-            )
-        });
-        if let Some(phase) = over_objects {
-            return Err(PlanError::Unsupported {
-                owner: format!("pipeline `{name}`, phase `{}`", phase.name),
-                reason: "fan-out over bucket objects is not served by this version of Sluice; fan out over a list (`over: $.items`)".into(),
-            });
-        }
+        let fan_out_phases = pipeline
+            .phases
+            .iter()
+            .filter(|p| p.fan_out.is_some())
+            .count();
         let phases = pipeline.phases.iter().filter_map(|phase| {
             let action = match phase.action()? {
                 sluice_spec::PhaseAction::Function(f) => PhaseAction::Function(f.to_string()),
@@ -142,28 +135,25 @@ pub fn from_project(
                     with: with.cloned().unwrap_or_default(),
                 },
             };
-            let fan_out = phase.fan_out.as_ref().and_then(|f| match &f.over {
-                FanOutSource::Path(path) => Some(FanOutPlan {
-                    over: path.clone(),
-                    max_concurrency: f.max_concurrency.unwrap_or(4).max(1) as usize,
-                    item_attempts: retry.max_attempts().max(1),
-                    item_backoff: backoff(&retry.backoff()),
-                    tolerate: f.tolerate_failures.unwrap_or(FailureTolerance::Count(0)),
-                    chunks: None,
-                }),
-                FanOutSource::Chunks(c) => Some(FanOutPlan {
-                    over: "$".into(),
-                    max_concurrency: f.max_concurrency.unwrap_or(4).max(1) as usize,
-                    item_attempts: retry.max_attempts().max(1),
-                    item_backoff: backoff(&retry.backoff()),
-                    tolerate: f.tolerate_failures.unwrap_or(FailureTolerance::Count(0)),
-                    chunks: Some(crate::plan::ChunksPlan {
+            let fan_out = phase.fan_out.as_ref().map(|f| FanOutPlan {
+                over: match &f.over {
+                    FanOutSource::Path(path) => FanOutOver::Path(path.clone()),
+                    FanOutSource::Objects(o) => FanOutOver::Objects {
+                        bucket: o.objects.bucket.clone(),
+                        prefix: o.objects.prefix.clone().unwrap_or_default(),
+                        suffix: o.objects.suffix.clone(),
+                        qualified: fan_out_phases > 1,
+                    },
+                    FanOutSource::Chunks(c) => FanOutOver::Chunks(crate::plan::ChunksPlan {
                         bucket: c.chunks.bucket.clone(),
                         key: c.chunks.key.clone(),
                         size: c.chunks.size.bytes(),
                     }),
-                }),
-                FanOutSource::Objects(_) => None,
+                },
+                max_concurrency: f.max_concurrency.unwrap_or(4).max(1) as usize,
+                item_attempts: retry.max_attempts().max(1),
+                item_backoff: backoff(&retry.backoff()),
+                tolerate: f.tolerate_failures.unwrap_or(FailureTolerance::Count(0)),
             });
             Some(PhasePlan {
                 name: phase.name.clone(),
@@ -211,9 +201,41 @@ pub fn from_project(
         );
         push_with_dead_letter(&mut plan, def, Some(Consumer::Topic(name.clone())), false);
     }
+    for (name, connection) in &project.connections {
+        plan.connections.insert(
+            name.clone(),
+            open_connection(name, connection, project, &env)?,
+        );
+    }
     declare_queues(project, &mut plan);
     crate::plan_routes::declare_routes(project, &mut plan, &env)?;
     Ok(plan)
+}
+
+/// A connection's pool (opened lazily: nothing connects until a step queries).
+fn open_connection(
+    name: &str,
+    connection: &sluice_spec::Connection,
+    project: &Project,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Arc<dyn sluice_sql::Warehouse>, PlanError> {
+    let owner = format!("connection `{name}`");
+    // Errors of sluice-sql already name the connection; keep only the reason.
+    let reason = |e: sluice_sql::SqlError| match e {
+        sluice_sql::SqlError::Config { reason, .. } => reason,
+        other => other.to_string(),
+    };
+    let settings = sluice_sql::settings(name, connection, &project.root, env).map_err(|e| {
+        PlanError::Secret {
+            owner: owner.clone(),
+            key: "url".into(),
+            reason: reason(e).trim_start_matches("url: ").to_string(),
+        }
+    })?;
+    sluice_sql::open(settings).map_err(|e| PlanError::Unsupported {
+        owner,
+        reason: reason(e),
+    })
 }
 
 fn declare_queues(project: &Project, plan: &mut Plan) {

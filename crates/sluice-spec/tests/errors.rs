@@ -69,7 +69,7 @@ fn headline_errors() {
         ),
         (
             "unknown built-in",
-            "version: 1\npipelines:\n  etl:\n    phases:\n      - name: extract\n        uses: sql-extract\n      - name: load\n        uses: csv-lod\n",
+            "version: 1\npipelines:\n  etl:\n    phases:\n      - name: extract\n        uses: copy\n      - name: load\n        uses: csv-lod\n",
             &[(8, 15, "pipelines.etl.phases[1].uses", "unknown built-in step `csv-lod`", Some("csv-load"))],
         ),
         (

@@ -25,6 +25,24 @@ pub struct Rows {
     pub batches: BatchStream,
 }
 
+impl Rows {
+    /// `name type, …` with each column's database type, for logs.
+    pub fn columns_summary(&self) -> String {
+        self.schema
+            .fields()
+            .iter()
+            .map(|f| {
+                let db = f
+                    .metadata()
+                    .get(crate::DB_TYPE_KEY)
+                    .map_or("?", String::as_str);
+                format!("{} {db}", f.name())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
 /// How a connection pool is used right now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct PoolStatus {

@@ -86,6 +86,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "sluice-runtime",
             "sluice-objects",
             "sluice-tables",
+            "sluice-sql",
         ],
     ),
     (

@@ -8,13 +8,14 @@ mod write;
 pub use read::{ByteRange, Conditions, GetObjectOptions, ObjectBody};
 pub use write::PutObjectOptions;
 
+use crate::blob::BlobError;
 use crate::blob::{BlobStore, LocalBlobStore, RemoteBlobStore, RemoteLocation};
 use crate::catalog::{Catalog, VersioningState};
 use crate::error::ObjectResult;
 use crate::event::ObjectEvent;
 use sluice_spec::{Bucket, Storage};
 use std::collections::HashMap;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, PoisonError, RwLock};
 
 /// Expands `${env:NAME}` references of a storage secret.
@@ -46,6 +47,8 @@ pub struct ObjectService {
     /// Buckets stored elsewhere (`storage: {s3: ...}`).
     remote: Arc<RwLock<HashMap<String, Arc<dyn BlobStore>>>>,
     region: String,
+    /// `DATA_DIR/objects/scratch`: files being prepared to become objects.
+    scratch: PathBuf,
 }
 
 impl ObjectService {
@@ -60,6 +63,14 @@ impl ObjectService {
     pub async fn open(data_dir: &Path) -> ObjectResult<ObjectService> {
         let catalog = Catalog::open(&data_dir.join("objects.db"))?;
         let local = LocalBlobStore::open(data_dir.join("objects")).await?;
+        // Scratch files are unnamed (deleted when closed); a crash leaves none.
+        let scratch = data_dir.join("objects").join("scratch");
+        tokio::fs::create_dir_all(&scratch)
+            .await
+            .map_err(|source| BlobError::Io {
+                backend: format!("scratch directory {}", scratch.display()),
+                source,
+            })?;
         local
             .sweep_unreferenced(&catalog.referenced_blobs().await?)
             .await?;
@@ -68,6 +79,7 @@ impl ObjectService {
             local: Arc::new(local),
             remote: Arc::default(),
             region: crate::event::DEFAULT_REGION.to_string(),
+            scratch,
         };
         service.collect_garbage().await;
         Ok(service)
@@ -76,6 +88,12 @@ impl ObjectService {
     /// The catalog (for relaying the outbox, or inspection in tests).
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
+    }
+
+    /// A new unnamed file on the data directory's disk, deleted when closed:
+    /// where a result is written before [`ObjectService::put_file`] stores it.
+    pub fn scratch_file(&self) -> std::io::Result<std::fs::File> {
+        tempfile::tempfile_in(&self.scratch)
     }
 
     /// The region reported in events and by GetBucketLocation.

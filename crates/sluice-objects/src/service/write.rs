@@ -47,6 +47,38 @@ impl ObjectService {
         self.put_object(bucket, key, body, options).await
     }
 
+    /// Stores the whole of `file` (from its start, whatever its position)
+    /// as one new version: the object appears only once every byte is in,
+    /// so readers never see a partial file.
+    pub async fn put_file(
+        &self,
+        bucket: &str,
+        key: &str,
+        file: std::fs::File,
+        content_type: &str,
+    ) -> ObjectResult<ObjectVersion> {
+        use tokio::io::AsyncSeekExt;
+        let io = |source| {
+            ObjectError::Blob(crate::BlobError::Io {
+                backend: "a scratch file".into(),
+                source,
+            })
+        };
+        let mut file = tokio::fs::File::from_std(file);
+        file.seek(std::io::SeekFrom::Start(0)).await.map_err(io)?;
+        let length = file.metadata().await.map_err(io)?.len();
+        let body: ByteStream = Box::pin(tokio_util::io::ReaderStream::with_capacity(
+            file,
+            256 * 1024,
+        ));
+        let options = PutObjectOptions {
+            content_type: Some(content_type.to_string()),
+            content_length: Some(length),
+            ..Default::default()
+        };
+        self.put_object(bucket, key, body, options).await
+    }
+
     /// Stores `body` as a new version of `bucket`/`key` (`ObjectCreated:Put`).
     pub async fn put_object(
         &self,

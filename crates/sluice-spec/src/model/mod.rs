@@ -5,6 +5,7 @@ mod buckets;
 mod common;
 mod connections;
 pub mod defaults;
+mod extract;
 mod functions;
 mod pipelines;
 mod queues;
@@ -18,6 +19,10 @@ mod units;
 pub use buckets::{s3_event_matches, Bucket, Notification, S3Storage, Storage, S3_EVENTS};
 pub use common::{Backoff, RetryPolicy, Target, TargetRef};
 pub use connections::{Connection, DatabaseKind, Pool, Tls, TlsMode, DATABASE_SCHEMES};
+pub use extract::{
+    SqlExtract, SQL_EXTRACT_COMPRESSIONS, SQL_EXTRACT_DEFAULT_KEY, SQL_EXTRACT_FORMATS,
+    SQL_EXTRACT_KEY_VARIABLES,
+};
 pub use functions::{Access, Command, Function, Permissions, Runtime};
 pub use pipelines::{
     Builtin, ChunksSelector, ChunksSource, FanOut, FanOutSource, ObjectsSelector, ObjectsSource,

@@ -101,7 +101,7 @@ impl Phase {
 pub enum Builtin {
     /// Load CSV objects into a table.
     CsvLoad,
-    /// Run a query on a connection and emit the rows.
+    /// Run a SQL file from a bucket on a connection and store the result as an object.
     SqlExtract,
     /// Move objects between buckets or prefixes.
     Move,
@@ -163,8 +163,9 @@ impl fmt::Display for Builtin {
 #[schemars(deny_unknown_fields)]
 pub struct FanOut {
     /// The items: a JSON path into the phase input (`$.items`), the objects
-    /// of a bucket (`{ objects: { bucket, prefix } }`), or line-aligned byte
-    /// ranges of one large object (`{ chunks: { bucket, key, size: 64MiB } }`).
+    /// of a bucket (`{ objects: { bucket, prefix, suffix } }`, listed when a
+    /// run reaches the phase), or line-aligned byte ranges of one large
+    /// object (`{ chunks: { bucket, key, size: 64MiB } }`).
     pub over: FanOutSource,
     /// Items processed at once (default: the function's concurrency).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -213,7 +214,7 @@ pub struct ChunksSelector {
     pub size: super::units::ByteSize,
 }
 
-/// `{ objects: { bucket, prefix } }`.
+/// `{ objects: { bucket, prefix, suffix } }`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 #[schemars(deny_unknown_fields)]
@@ -232,6 +233,9 @@ pub struct ObjectsSelector {
     /// Only keys starting with this prefix.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub prefix: Option<String>,
+    /// Only keys ending with this suffix, e.g. `.sql`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub suffix: Option<String>,
 }
 
 impl<'de> Deserialize<'de> for FanOutSource {

@@ -4,6 +4,7 @@
 
 mod data;
 mod events;
+mod extract;
 mod runs;
 mod secrets;
 mod steps;

@@ -4,7 +4,7 @@
 use super::Cx;
 use crate::deser::deserialize_at;
 use crate::locate::{At, YamlPath};
-use crate::model::{Builtin, CsvLoad, Destination, Notify};
+use crate::model::{Builtin, CsvLoad, Destination, Notify, SqlExtract};
 
 pub(super) fn builtin_params(
     cx: &mut Cx,
@@ -45,7 +45,19 @@ pub(super) fn builtin_params(
                 );
             }
         }
-        Builtin::SqlExtract | Builtin::Move | Builtin::Copy | Builtin::Pass => {}
+        Builtin::SqlExtract => {
+            if with.get("connection").is_none() || with.get("to_bucket").is_none() {
+                cx.rep.error(
+                    path,
+                    "`sql-extract` needs `with: { connection: NAME, to_bucket: BUCKET }`: the connection to query and the bucket results go to",
+                );
+                return;
+            }
+            if let Some(params) = deserialize_at::<SqlExtract>(cx.rep, path, value) {
+                super::extract::sql_extract(cx, path, &params);
+            }
+        }
+        Builtin::Move | Builtin::Copy | Builtin::Pass => {}
     }
 }
 

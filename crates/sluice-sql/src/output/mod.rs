@@ -150,6 +150,16 @@ pub async fn export(
     spec: OutputSpec,
     file: std::fs::File,
 ) -> Result<Written, ExportError> {
+    export_with_progress(rows, spec, file, |_| {}).await
+}
+
+/// [`export`], calling `on_batch` with the rows read so far after each batch.
+pub async fn export_with_progress(
+    rows: Rows,
+    spec: OutputSpec,
+    file: std::fs::File,
+    mut on_batch: impl FnMut(u64),
+) -> Result<Written, ExportError> {
     let Rows {
         schema,
         mut batches,
@@ -170,13 +180,15 @@ pub async fn export(
         let bytes = encoder.finish()?.finish()?;
         Ok::<_, ExportError>(Written { rows, bytes })
     });
-    let mut failure = None;
+    let (mut failure, mut read) = (None, 0u64);
     while let Some(batch) = batches.next().await {
         match batch {
             Ok(batch) => {
+                read += batch.num_rows() as u64;
                 if tx.send(batch).await.is_err() {
                     break; // the writer failed: its error is reported below
                 }
+                on_batch(read);
             }
             Err(error) => {
                 failure = Some(error);

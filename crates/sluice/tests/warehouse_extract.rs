@@ -1,0 +1,340 @@
+//! The warehouse extract end to end, against the real PostgreSQL and
+//! MariaDB: a schedule fires (`sluice trigger`), every SQL file in the
+//! queries bucket becomes its own step and its own object; a broken file
+//! fails alone, is fixed in the bucket, and is rerun alone; bad input fails
+//! with a clear error and leaves no object. A missing database fails the
+//! tests, it never skips them.
+
+mod common;
+mod extract_support;
+
+use common::*;
+use extract_support::*;
+use serde_json::Value;
+
+/// A project extracting every `.sql` under `queries/sql/` with `connection`.
+fn project_yaml(url: &str, format: &str, compression: &str) -> String {
+    format!(
+        r#"
+version: 1
+buckets:
+  queries: {{ versioning: true }}
+  extracts: {{ versioning: true }}
+connections:
+  warehouse: {{ url: "{url}", pool: {{ max: 2 }} }}
+  offline: {{ url: "postgres://postgres@127.0.0.1:9/test", connect_timeout: 2s }}
+pipelines:
+  nightly:
+    retry: {{ max_attempts: 1 }}
+    phases:
+      - name: extract
+        uses: sql-extract
+        fan_out:
+          over: {{ objects: {{ bucket: queries, prefix: sql/, suffix: .sql }} }}
+          max_concurrency: 3
+        with:
+          connection: warehouse
+          to_bucket: extracts
+          format: {format}
+          compression: {compression}
+          params: {{ min_id: 2 }}
+  offline:
+    retry: {{ max_attempts: 1 }}
+    phases:
+      - name: extract
+        uses: sql-extract
+        with: {{ connection: offline, to_bucket: extracts, from_bucket: queries, from_key: sql/customers.sql }}
+triggers:
+  nightly:
+    schedule: cron(0 2 * * ? *)
+    target: {{ pipeline: nightly }}
+"#
+    )
+}
+
+/// The step named `name` of a run.
+fn step<'a>(run: &'a Value, name: &str) -> &'a Value {
+    run["steps"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["name"] == name))
+        .unwrap_or_else(|| panic!("no step {name} in {run}"))
+}
+
+/// The lines Sluice and handlers logged for `step_name`.
+fn step_log(server: &Server, run_id: &str, step_name: &str) -> String {
+    run_logs(server, run_id)
+        .iter()
+        .filter(|l| l["step"] == step_name)
+        .map(|l| l["line"].as_str().unwrap_or_default().to_string())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Fires the schedule and waits for its run.
+fn trigger(server: &Server) -> Value {
+    let fired = server.cli_json(&["trigger", "nightly", "--no-wait"]);
+    let run_id = fired["run_id"].as_str().expect("a run id").to_string();
+    server.wait_run(&run_id)
+}
+
+/// A broken file fails alone and the run fails; fixed in the bucket and
+/// rerun alone, it reads the new version with the original logical date,
+/// and every run after adds a version of each result.
+fn broken_file_fixed_and_rerun_alone(db: &Database, format: &str, compression: &str, ext: &str) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(
+        &tmp.path().join("p"),
+        &project_yaml(&db.url, format, compression),
+        &[],
+    );
+    let server = Server::start(&dir, &tmp.path().join("data"));
+    let t = &db.tables;
+    let files = tmp.path().join("sql");
+    write_files(
+        &files,
+        &[
+            (
+                "customers.sql",
+                format!("SELECT id, name FROM {} WHERE id >= {{{{ params.min_id }}}} ORDER BY id", t.customers).as_bytes(),
+            ),
+            (
+                "orders.sql",
+                format!("SELECT id,\n       amount\n  FORM {}\n WHERE placed_at < {{{{ logical_date }}}}\n ORDER BY id\n", t.orders).as_bytes(),
+            ),
+        ],
+    );
+    upload_dir(&server, &files, "s3://queries/sql/");
+
+    let run = trigger(&server);
+    let run_id = run["id"].as_str().unwrap().to_string();
+    assert_eq!(run["status"], "failed", "{run}");
+    assert!(
+        run["error"].as_str().unwrap().contains("orders.sql"),
+        "{run}"
+    );
+    let logical_date = run["input"]["detail"]["logical_date"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let date = &logical_date[..10];
+    let customers = step(&run, "customers.sql");
+    assert_eq!(customers["status"], "succeeded");
+    assert_eq!(customers["output"]["rows"], 2);
+    assert_eq!(customers["output"]["logical_date"], logical_date.as_str());
+    let orders = step(&run, "orders.sql");
+    assert_eq!(orders["status"], "failed");
+    let error = orders["error"].as_str().unwrap();
+    assert!(
+        error.starts_with("orders.sql:3:8: ") && error.contains("syntax"),
+        "the database's error at its place in the file: {error}"
+    );
+    let log = step_log(&server, &run_id, "orders.sql");
+    assert!(
+        log.contains("  FORM ") && log.contains("|        ^"),
+        "the line and a caret:\n{log}"
+    );
+    let log = step_log(&server, &run_id, "customers.sql");
+    for expected in [
+        "sql-extract customers.sql: s3://queries/sql/customers.sql version ",
+        "sha256 ",
+        &format!("connection `warehouse` ({})", db.url),
+        "extracted 2 rows",
+        &format!("wrote s3://extracts/extracts/customers/{date}.{ext} version "),
+    ] {
+        assert!(log.contains(expected), "missing `{expected}` in:\n{log}");
+    }
+    let keys = object_keys(&server, "extracts");
+    assert_eq!(
+        keys,
+        [format!("extracts/customers/{date}.{ext}")],
+        "no object for the failed file"
+    );
+
+    // Fix the file in the bucket, then rerun only it.
+    write_files(
+        &files,
+        &[(
+            "orders.sql",
+            format!("SELECT id,\n       amount\n  FROM {}\n WHERE placed_at < {{{{ logical_date }}}}\n ORDER BY id\n", t.orders).as_bytes(),
+        )],
+    );
+    upload_file(
+        &server,
+        &files.join("orders.sql"),
+        "s3://queries/sql/orders.sql",
+    );
+    let rerun = server.cli_json(&["rerun", &run_id, "--step", "orders.sql"]);
+    assert_eq!(rerun["status"], "succeeded", "{rerun}");
+    let run = server.get(&format!("/v1/runs/{run_id}"));
+    let orders = step(&run, "orders.sql");
+    let attempts: Vec<&str> = orders["attempts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        attempts,
+        ["failed", "succeeded"],
+        "the run shows both attempts"
+    );
+    assert_eq!(
+        step(&run, "customers.sql")["attempts"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1,
+        "not rerun"
+    );
+    assert_eq!(
+        orders["output"]["logical_date"],
+        logical_date.as_str(),
+        "the original logical date"
+    );
+    assert_eq!(
+        orders["output"]["rows"], 3,
+        "only orders placed before the logical date"
+    );
+    let first_sql = orders["attempts"][0]["output"]["sql"]["version_id"].clone();
+    assert_ne!(
+        orders["output"]["sql"]["version_id"], first_sql,
+        "the fixed version ran"
+    );
+    let orders_key = format!("extracts/orders/{date}.{ext}");
+    assert!(object_keys(&server, "extracts").contains(&orders_key));
+
+    // A file dropped now is picked up by the next run; results get new versions.
+    write_files(
+        &files,
+        &[(
+            "count.sql",
+            format!("SELECT count(*) AS n FROM {}", t.orders).as_bytes(),
+        )],
+    );
+    upload_file(
+        &server,
+        &files.join("count.sql"),
+        "s3://queries/sql/count.sql",
+    );
+    let second = trigger(&server);
+    assert_eq!(second["status"], "succeeded", "{second}");
+    assert_eq!(step(&second, "count.sql")["status"], "succeeded");
+    let second_date = &second["input"]["detail"]["logical_date"].as_str().unwrap()[..10];
+    if second_date == date {
+        assert_eq!(
+            versions(&server, "extracts", &orders_key),
+            2,
+            "each run adds a version"
+        );
+    }
+    let object = fetch(
+        &server,
+        "extracts",
+        &format!("extracts/customers/{second_date}.{ext}"),
+    );
+    db.check_customers(&object, format, compression);
+}
+
+#[test]
+fn postgres_extract_fails_one_file_alone_then_reruns_it_fixed() {
+    let db = Database::postgres();
+    broken_file_fixed_and_rerun_alone(&db, "csv", "none", "csv");
+}
+
+#[test]
+fn mariadb_extract_fails_one_file_alone_then_reruns_it_fixed() {
+    let db = Database::mariadb();
+    broken_file_fixed_and_rerun_alone(&db, "parquet", "zstd", "parquet");
+}
+
+#[test]
+fn bad_input_fails_its_own_step_clearly_and_writes_nothing() {
+    let db = Database::postgres();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(
+        &tmp.path().join("p"),
+        &project_yaml(&db.url, "csv", "gzip"),
+        &[],
+    );
+    let server = Server::start(&dir, &tmp.path().join("data"));
+    let files = tmp.path().join("sql");
+    write_files(
+        &files,
+        &[
+            (
+                "customers.sql",
+                format!("SELECT id, name FROM {} ORDER BY id", db.tables.customers).as_bytes(),
+            ),
+            ("latin1.sql", b"SELECT 'caf\xe9' AS word\n"),
+            (
+                "halfway.sql",
+                b"SELECT n, 1 / (50000 - n) AS x FROM generate_series(1, 100000) AS n",
+            ),
+            ("shape.sql", b"SELECT 1 AS id,\n  point(1, 2) AS shape"),
+            ("template.sql", b"SELECT {{ params.nope }} AS x"),
+        ],
+    );
+    upload_dir(&server, &files, "s3://queries/sql/");
+    let run = trigger(&server);
+    assert_eq!(run["status"], "failed");
+    let run_id = run["id"].as_str().unwrap();
+    let date = &run["input"]["detail"]["logical_date"].as_str().unwrap()[..10];
+    assert_eq!(
+        step(&run, "customers.sql")["status"],
+        "succeeded",
+        "the good file is unaffected"
+    );
+    let expectations = [
+        (
+            "latin1.sql",
+            "not UTF-8 text: invalid byte 0xe9 at line 1, column 12",
+        ),
+        ("halfway.sql", "halfway.sql: division by zero (22012)"),
+        ("shape.sql", "column `shape` has the database type `point`"),
+        (
+            "template.sql",
+            "template.sql:1:8: unknown template value `params.nope`",
+        ),
+    ];
+    for (name, expected) in expectations {
+        let failed = step(&run, name);
+        assert_eq!(failed["status"], "failed", "{name}");
+        let error = failed["error"].as_str().unwrap();
+        assert!(
+            error.contains(expected),
+            "{name}: `{expected}` not in `{error}`"
+        );
+        let log = step_log(&server, run_id, name);
+        assert!(
+            log.contains(&format!("attempt failed: {error}")),
+            "{name} logs its failure:\n{log}"
+        );
+    }
+    assert!(step(&run, "shape.sql")["error"]
+        .as_str()
+        .unwrap()
+        .contains("CAST(shape AS text)"));
+    assert!(step_log(&server, run_id, "halfway.sql").contains("nothing was written"));
+    assert_eq!(
+        object_keys(&server, "extracts"),
+        [format!("extracts/customers/{date}.csv.gz")],
+        "only the good file's result exists"
+    );
+
+    // A warehouse that cannot be reached fails fast, naming it.
+    let started = std::time::Instant::now();
+    let accepted = server.post("/v1/pipelines/offline/runs", &serde_json::json!({}));
+    let offline = server.wait_run(accepted["run_id"].as_str().unwrap());
+    assert_eq!(offline["status"], "failed");
+    let error = step(&offline, "extract")["error"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        error.contains(
+            "connection `offline` (postgres://postgres@127.0.0.1:9/test): cannot connect"
+        ),
+        "{error}"
+    );
+    assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
