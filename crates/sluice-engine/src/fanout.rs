@@ -48,12 +48,17 @@ impl Delivery {
             })
             .collect();
         store.ensure_steps(run_id, &declared).await?;
-        let recorded = store.run_steps(run_id).await?;
+        let recorded: std::collections::HashMap<String, StepRecord> = store
+            .run_steps(run_id)
+            .await?
+            .into_iter()
+            .map(|step| (step.name.clone(), step))
+            .collect();
         // A rerun of named steps redoes those; other failed items keep
         // their failure instead of running again.
         let only = self.rerun_only();
         let settled = |name: &str| -> Option<Result<Value, String>> {
-            let step = recorded.iter().find(|s: &&StepRecord| s.name == name)?;
+            let step = recorded.get(name)?;
             match step.status {
                 StepStatus::Succeeded => Some(Ok(step.output.clone().unwrap_or(Value::Null))),
                 StepStatus::Failed

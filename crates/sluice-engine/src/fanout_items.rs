@@ -12,6 +12,10 @@ use serde_json::{json, Value};
 use sluice_core::transform::lookup;
 use sluice_objects::ListObjectsQuery;
 
+/// Most items one fan-out phase runs: each is a step with its own records,
+/// and the steps of a phase are numbered within this range.
+pub(crate) const MAX_ITEMS: usize = crate::fanout::ITEMS_PER_PHASE as usize - 1;
+
 /// Objects listed per page.
 const PAGE: usize = 1000;
 
@@ -24,12 +28,28 @@ impl Delivery {
         over: &FanOutOver,
         input: &Value,
     ) -> Result<Vec<(String, Value)>, String> {
+        let items = self.all_fan_out_items(run_id, phase, over, input).await?;
+        if items.len() > MAX_ITEMS {
+            return Err(too_many(items.len()));
+        }
+        Ok(items)
+    }
+
+    async fn all_fan_out_items(
+        &self,
+        run_id: &str,
+        phase: &str,
+        over: &FanOutOver,
+        input: &Value,
+    ) -> Result<Vec<(String, Value)>, String> {
         match over {
             FanOutOver::Chunks(chunks) => {
                 let items = self.engine().chunk_items(chunks, input).await?;
                 Ok(numbered(phase, items))
             }
             FanOutOver::Path(path) => match lookup(input, path) {
+                // Refused before copying a million items.
+                Some(Value::Array(items)) if items.len() > MAX_ITEMS => Err(too_many(items.len())),
                 Some(Value::Array(items)) => Ok(numbered(phase, items.clone())),
                 Some(other) => Err(format!(
                     "fan_out.over `{path}` is not a list (found {})",
@@ -174,6 +194,13 @@ impl Delivery {
 }
 
 /// Items named `PHASE[i]`.
+fn too_many(n: usize) -> String {
+    format!(
+        "the fan-out has {n} items, more than the {MAX_ITEMS} one phase may run; \
+         group them into batches (a list of lists), or fan out over chunks of a file"
+    )
+}
+
 fn numbered(phase: &str, items: Vec<Value>) -> Vec<(String, Value)> {
     items
         .into_iter()

@@ -1,5 +1,6 @@
 //! Buckets meet the engine here: object events relayed from the bucket
-//! outbox to their targets, and the built-in `move` and `copy` steps.
+//! outbox to their targets (or to the bus, see `object_events`), and the
+//! built-in `move` and `copy` steps.
 //!
 //! The relay is at-least-once: an event is marked delivered only after its
 //! target has accepted it, and the idempotency key `s3:EVENT_ID` makes a
@@ -43,6 +44,15 @@ impl Engine {
         };
         let mut delivered = Vec::new();
         for event in &events {
+            if crate::object_events::is_bus_target(&event.target) {
+                match self.publish_object_event(event).await {
+                    Ok(()) => delivered.push(event.id),
+                    Err(error) => {
+                        tracing::error!(bucket = %event.bucket, key = %event.key, %error, "object event not published on the bus; will retry")
+                    }
+                }
+                continue;
+            }
             let owner = format!("bucket `{}` notification", event.bucket);
             let dispatched = match target_plan(&event.target, &owner) {
                 Ok(target) => {
@@ -68,8 +78,12 @@ impl Engine {
                 }
             }
         }
-        if let Err(err) = service.mark_delivered(&delivered).await {
-            tracing::error!(error = %err, "cannot mark object events delivered; they will be relayed again (and deduplicated)");
+        // Only when there is something to mark: every committed catalog write
+        // wakes this relay, so an empty write would keep it spinning.
+        if !delivered.is_empty() {
+            if let Err(err) = service.mark_delivered(&delivered).await {
+                tracing::error!(error = %err, "cannot mark object events delivered; they will be relayed again (and deduplicated)");
+            }
         }
         if delivered.len() < events.len() {
             tokio::time::sleep(Duration::from_secs(1)).await;

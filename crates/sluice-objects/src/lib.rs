@@ -34,6 +34,7 @@ mod etag;
 mod event;
 mod names;
 mod s3;
+mod scratch;
 mod service;
 
 pub use blob::{
@@ -48,6 +49,7 @@ pub use catalog::{
 pub use error::{ObjectError, ObjectResult};
 pub use event::{ObjectEvent, S3_EVENT_VERSION};
 pub use s3::{serve_s3, AccessKey, S3Credentials, CREDENTIALS_FILE};
+pub use scratch::ScratchFile;
 pub use service::{
     ByteRange, Conditions, GetObjectOptions, ObjectBody, ObjectService, PutObjectOptions,
 };

@@ -46,14 +46,19 @@ pub async fn wait_for_run(
     wait: &WaitQuery,
 ) -> Result<RunDetail, ApiError> {
     let deadline = Instant::now() + wait.seconds().unwrap_or_default();
+    // Only the run's own row is re-read per notice: a fan-out of 10,000
+    // items sends tens of thousands of notices, and re-reading every step
+    // each time would cost more than the run itself. The steps are read once,
+    // for the answer.
+    let mut notices = engine.hub().subscribe();
     loop {
-        let mut notices = engine.hub().subscribe();
-        let detail = run_detail(engine, run_id).await?;
-        if detail.run.status.is_terminal()
-            || !wait_for_notice(&mut notices, run_id, deadline, false).await
+        let run = engine.store().get_run(run_id).await?;
+        if run.status.is_terminal() || !wait_for_notice(&mut notices, run_id, deadline, false).await
         {
-            return Ok(detail);
+            return run_detail(engine, run_id).await;
         }
+        // Notices that piled up while reading say nothing the next read won't.
+        while notices.try_recv().is_ok() {}
     }
 }
 

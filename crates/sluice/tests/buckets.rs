@@ -243,3 +243,86 @@ triggers:
         "the granted write landed"
     );
 }
+
+const BUS_PROJECT: &str = r#"
+version: 1
+buckets:
+  landing: { versioning: true }
+  quiet: {}
+queues:
+  uploads: {}
+  deletions: {}
+rules:
+  big-csv-uploads:
+    pattern:
+      source: [sluice.objects]
+      detail-type: [Object Created]
+      detail:
+        bucket: { name: [landing] }
+        object: { key: [{ suffix: .csv }], size: [{ numeric: [">", 10] }] }
+    targets: [{ queue: uploads }]
+  deletions:
+    pattern: { source: [sluice.objects], detail-type: [Object Deleted] }
+    targets: [{ queue: deletions }]
+"#;
+
+/// The bodies of the messages in `queue`, once there are at least `n`.
+fn queue_bodies(server: &Server, queue: &str, n: usize) -> Vec<Value> {
+    server
+        .wait_for_messages(queue, n)
+        .iter()
+        .map(|m| m["body"].clone())
+        .collect()
+}
+
+#[test]
+fn object_changes_reach_bus_rules_with_the_shape_eventbridge_gives_s3_events() {
+    ensure_aws_cli();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(&tmp.path().join("p"), BUS_PROJECT, &[]);
+    let server = Server::start(&dir, &tmp.path().join("data"));
+    let small = tmp.path().join("small.csv");
+    std::fs::write(&small, "a\n").unwrap();
+    let big = tmp.path().join("big.csv");
+    std::fs::write(&big, "id,name\n1,Ada\n2,Grace\n").unwrap();
+    let cp = |file: &std::path::Path, to: &str| {
+        let out = aws(&server, &["s3", "cp", file.to_str().unwrap(), to]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    // Filtered out by the rule: too small, wrong suffix, wrong bucket.
+    cp(&small, "s3://landing/small.csv");
+    cp(&big, "s3://landing/big.txt");
+    cp(&big, "s3://quiet/big.csv");
+    cp(&big, "s3://landing/in/big one.csv");
+
+    let uploads = queue_bodies(&server, "uploads", 1);
+    let event = &uploads[0];
+    assert_eq!(event["source"], "sluice.objects");
+    assert_eq!(event["detail-type"], "Object Created");
+    assert_eq!(event["detail"]["bucket"]["name"], "landing");
+    assert_eq!(event["detail"]["object"]["key"], "in/big one.csv");
+    assert_eq!(event["detail"]["object"]["size"], 22);
+    assert_eq!(event["detail"]["reason"], "PutObject");
+    assert!(
+        event["detail"]["object"]["version-id"].is_string(),
+        "{event}"
+    );
+
+    let rm = aws(&server, &["s3", "rm", "s3://quiet/big.csv"]);
+    assert!(
+        rm.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rm.stderr)
+    );
+    let deletions = queue_bodies(&server, "deletions", 1);
+    assert_eq!(deletions[0]["detail-type"], "Object Deleted");
+    assert_eq!(deletions[0]["detail"]["bucket"]["name"], "quiet");
+    assert_eq!(deletions[0]["detail"]["object"]["key"], "big.csv");
+    // Events are relayed in order, so by the time the deletion arrived every
+    // earlier upload had been matched: only the one that fits the rule is there.
+    assert_eq!(queue_bodies(&server, "uploads", 1).len(), 1, "{uploads:?}");
+}

@@ -124,3 +124,28 @@ fn fanning_out_over_something_that_is_not_a_list_fails_clearly() {
         "{run}"
     );
 }
+
+#[test]
+fn a_fan_out_of_a_million_items_is_refused_before_any_item_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(&tmp.path().join("p"), PROJECT, &[("square.sh", SQUARE)]);
+    let server = Server::start(&dir, &tmp.path().join("data"));
+    let numbers: Vec<u32> = (0..1_000_000).collect();
+    let accepted = server.post(
+        "/v1/pipelines/tolerant/runs",
+        &json!({ "numbers": numbers }),
+    );
+    let run = server.wait_run(accepted["run_id"].as_str().unwrap());
+    assert_eq!(run["status"], "failed", "{}", run["error"]);
+    let error = run["error"].as_str().unwrap();
+    assert!(
+        error.contains("the fan-out has 1000000 items, more than the 99999"),
+        "{error}"
+    );
+    assert!(
+        !dir.join("seen").exists(),
+        "no item may run when the list is refused"
+    );
+    let steps = run["steps"].as_array().unwrap();
+    assert_eq!(steps.len(), 1, "only the phase's own step is recorded");
+}

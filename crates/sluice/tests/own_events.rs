@@ -6,10 +6,10 @@
 mod common;
 
 use common::*;
-use serde_json::{json, Value};
+use serde_json::json;
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const PROJECT: &str = r#"
 version: 1
@@ -49,32 +49,6 @@ rules:
     targets: [{ queue: steps }]
 "#;
 
-fn messages(server: &Server, queue: &str) -> Vec<Value> {
-    server
-        .get(&format!("/v1/queues/{queue}/messages"))
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-}
-
-/// Polls the API (each call is a real request, not a sleep standing in for one)
-/// until `queue` holds `n` messages.
-fn wait_for_messages(server: &Server, queue: &str, n: usize) -> Vec<Value> {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let found = messages(server, queue);
-        if found.len() >= n {
-            return found;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "queue `{queue}` has {} of {n} messages",
-            found.len()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[test]
 fn runs_announce_their_end_on_the_bus_and_failure_loops_are_bounded() {
     let tmp = tempfile::tempdir().unwrap();
@@ -92,7 +66,7 @@ fn runs_announce_their_end_on_the_bus_and_failure_loops_are_bounded() {
     });
 
     let ok = server.post("/v1/pipelines/nightly/runs", &json!({ "day": 1 }));
-    let done = wait_for_messages(&server, "done", 1);
+    let done = server.wait_for_messages("done", 1);
     let event = &done[0]["body"];
     assert_eq!(event["source"], "sluice.runs");
     assert_eq!(event["detail-type"], "Run Succeeded");
@@ -109,14 +83,14 @@ fn runs_announce_their_end_on_the_bus_and_failure_loops_are_bounded() {
     let run = server.wait_run(failed_id);
     assert_eq!(run["status"], "failed");
 
-    let step = &wait_for_messages(&server, "steps", 1)[0]["body"];
+    let step = &server.wait_for_messages("steps", 1)[0]["body"];
     assert_eq!(step["detail-type"], "Step Failed");
     assert_eq!(step["detail"]["step"], "load");
     assert!(
         step["detail"]["error"].as_str().unwrap().contains("exit"),
         "{step}"
     );
-    let dead = wait_for_messages(&server, "dead", 1);
+    let dead = server.wait_for_messages("dead", 1);
     let dead = dead
         .iter()
         .map(|m| &m["body"])

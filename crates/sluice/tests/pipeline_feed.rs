@@ -130,7 +130,15 @@ fn a_pipeline_feed_carries_every_run_in_order_and_resumes() {
             .filter(|i| i.1 == "status" && i.0.is_some())
             .map(|i| i.2["status"].as_str().unwrap())
             .collect();
-        assert_eq!(statuses, ["running", "succeeded"], "{run}: {of_run:?}");
+        // A run that had already started when the feed took its position
+        // shows `running` in the snapshot instead of in the journal.
+        let started_before = of_run
+            .iter()
+            .any(|i| i.0.is_none() && i.2["status"] == "running");
+        assert!(
+            statuses == ["running", "succeeded"] || (started_before && statuses == ["succeeded"]),
+            "{run}: {statuses:?} in {of_run:?}"
+        );
         assert!(
             of_run
                 .iter()

@@ -24,6 +24,7 @@
 mod compile;
 mod condition;
 mod explain;
+mod flat;
 mod ruleset;
 
 pub use compile::PatternError;
@@ -69,6 +70,21 @@ impl Pattern {
     /// Whether the event matches.
     pub fn matches(&self, event: &Value) -> bool {
         self.root.matches(event)
+    }
+
+    /// Whether an event whose top-level `field` is the string `value` could
+    /// match, judging by that field alone: true when the pattern does not
+    /// constrain it at the top level. Used to decide whether a kind of event
+    /// (say `source: sluice.objects`) is worth producing at all.
+    pub fn admits(&self, field: &str, value: &str) -> bool {
+        match self.root.fields.iter().find(|(name, _)| name == field) {
+            Some((_, Field::Leaf(conditions))) => {
+                let value = Value::String(value.to_string());
+                conditions.iter().any(|c| c.matches(Some(&value)))
+            }
+            Some((_, Field::Nested(_))) => false,
+            None => true,
+        }
     }
 
     /// `None` when the event matches, else why not (the first field that failed).

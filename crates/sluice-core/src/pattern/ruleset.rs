@@ -10,18 +10,68 @@
 //! those candidates fully. Rules with no exact string (only prefixes, numeric
 //! ranges, …) are always verified; they are the uncommon case.
 
+use super::flat::{FlatRules, Shape};
 use super::Pattern;
+use foldhash::fast::FixedState;
 use serde_json::Value;
 use std::collections::HashMap;
+use std::hash::BuildHasher;
+
+/// Per anchor path: the hash of an exact value → the rules anchored there.
+/// Keys are hashes, not strings, so a lookup touches no string in memory;
+/// a collision only adds a candidate, which verification then rejects.
+/// (The values come from the project's own rules: flooding is no concern.)
+pub(super) type Index = HashMap<u64, Candidates, FixedState>;
+
+/// Rules anchored on one value: almost always exactly one, kept inline.
+#[derive(Debug, Clone)]
+pub(super) enum Candidates {
+    One(usize),
+    Many(Vec<usize>),
+}
+
+impl Candidates {
+    pub(super) fn len(&self) -> usize {
+        match self {
+            Candidates::One(_) => 1,
+            Candidates::Many(rules) => rules.len(),
+        }
+    }
+
+    fn add(&mut self, rule: usize) {
+        match self {
+            Candidates::One(first) => *self = Candidates::Many(vec![*first, rule]),
+            Candidates::Many(rules) => rules.push(rule),
+        }
+    }
+
+    fn as_slice(&self) -> &[usize] {
+        match self {
+            Candidates::One(rule) => std::slice::from_ref(rule),
+            Candidates::Many(rules) => rules,
+        }
+    }
+
+    fn extend_into(&self, out: &mut Vec<usize>) {
+        out.extend_from_slice(self.as_slice());
+    }
+}
+
+fn key(value: &str) -> u64 {
+    FixedState::with_seed(0x51c3_e5ee_d5a1_7e5d).hash_one(value)
+}
 
 /// A compiled set of rules, each a pattern with a payload (a rule name, targets…).
 #[derive(Debug, Clone)]
 pub struct RuleSet<T> {
     rules: Vec<(T, Pattern)>,
+    /// Per rule (same index): where its flat checks are, if it has them.
+    shapes: Vec<Shape>,
+    flat: FlatRules,
     /// Distinct anchor paths, split into segments.
     anchor_paths: Vec<Vec<String>>,
     /// Per anchor path (same index as `anchor_paths`): exact value → rules anchored there.
-    pub(super) anchored: Vec<HashMap<String, Vec<usize>>>,
+    pub(super) anchored: Vec<Index>,
     pub(super) unanchored: Vec<usize>,
 }
 
@@ -29,6 +79,8 @@ impl<T> Default for RuleSet<T> {
     fn default() -> Self {
         RuleSet {
             rules: Vec::new(),
+            shapes: Vec::new(),
+            flat: FlatRules::default(),
             anchor_paths: Vec::new(),
             anchored: Vec::new(),
             unanchored: Vec::new(),
@@ -50,8 +102,8 @@ impl<T> RuleSet<T> {
             let crowd: usize = values
                 .iter()
                 .map(|v| {
-                    slot.and_then(|s| self.anchored[s].get(v))
-                        .map_or(0, Vec::len)
+                    slot.and_then(|s| self.anchored[s].get(&key(v)))
+                        .map_or(0, Candidates::len)
                 })
                 .sum();
             (crowd, slot.is_none())
@@ -63,16 +115,20 @@ impl<T> RuleSet<T> {
                     None => {
                         self.anchor_paths
                             .push(path.split('.').map(str::to_string).collect());
-                        self.anchored.push(HashMap::new());
+                        self.anchored.push(Index::default());
                         self.anchor_paths.len() - 1
                     }
                 };
                 for value in values {
-                    self.anchored[slot].entry(value).or_default().push(index);
+                    self.anchored[slot]
+                        .entry(key(&value))
+                        .and_modify(|c| c.add(index))
+                        .or_insert(Candidates::One(index));
                 }
             }
             None => self.unanchored.push(index),
         }
+        self.shapes.push(self.flat.add(&pattern));
         self.rules.push((payload, pattern));
     }
 
@@ -90,37 +146,71 @@ impl<T> RuleSet<T> {
         self.rules.is_empty()
     }
 
+    fn rule_matches(&self, rule: usize, event: &Value) -> bool {
+        let flat = match self.shapes[rule] {
+            Shape::Flat { start, end } => self.flat.matches(start, end, event),
+            Shape::Tree => None,
+        };
+        flat.unwrap_or_else(|| self.rules[rule].1.matches(event))
+    }
+
+    /// Whether any rule could match an event whose top-level `field` is
+    /// `value` (see [`Pattern::admits`]).
+    pub fn admits(&self, field: &str, value: &str) -> bool {
+        self.rules.iter().any(|(_, p)| p.admits(field, value))
+    }
+
     /// The payloads of every rule the event matches, in insertion order.
     pub fn matching(&self, event: &Value) -> Vec<&T> {
-        let mut candidates: Vec<usize> = self.unanchored.clone();
-        let mut found = Vec::new();
+        // Usually the event's values hit one list of anchored rules, already
+        // in order and distinct: it is verified in place, with no copying.
+        let mut first: Option<&Candidates> = None;
+        let mut more: Vec<usize> = Vec::new();
         for (slot, path) in self.anchor_paths.iter().enumerate() {
-            found.clear();
-            strings_at(event, path, &mut found);
-            for value in &found {
-                if let Some(rules) = self.anchored[slot].get(*value) {
-                    candidates.extend_from_slice(rules);
+            strings_at(event, path, &mut |value| {
+                if let Some(rules) = self.anchored[slot].get(&key(value)) {
+                    match first {
+                        None => first = Some(rules),
+                        Some(_) => rules.extend_into(&mut more),
+                    }
                 }
-            }
+            });
         }
+        if more.is_empty() && self.unanchored.is_empty() {
+            return match first {
+                None => Vec::new(),
+                Some(rules) => rules
+                    .as_slice()
+                    .iter()
+                    .filter(|&&i| self.rule_matches(i, event))
+                    .map(|&i| &self.rules[i].0)
+                    .collect(),
+            };
+        }
+        let mut candidates = self.unanchored.clone();
+        if let Some(rules) = first {
+            rules.extend_into(&mut candidates);
+        }
+        candidates.extend_from_slice(&more);
         candidates.sort_unstable();
         candidates.dedup();
         candidates
             .into_iter()
-            .filter(|&i| self.rules[i].1.matches(event))
+            .filter(|&i| self.rule_matches(i, event))
             .map(|i| &self.rules[i].0)
             .collect()
     }
 }
 
-/// Every string found at `path`, descending through arrays as matching does.
-fn strings_at<'a>(value: &'a Value, path: &[String], out: &mut Vec<&'a str>) {
+/// Calls `found` with every string at `path`, descending through arrays
+/// as matching does.
+fn strings_at<'a>(value: &'a Value, path: &[String], found: &mut impl FnMut(&'a str)) {
     match (value, path.split_first()) {
-        (Value::Array(items), _) => items.iter().for_each(|item| strings_at(item, path, out)),
-        (Value::String(s), None) => out.push(s),
+        (Value::Array(items), _) => items.iter().for_each(|item| strings_at(item, path, found)),
+        (Value::String(s), None) => found(s),
         (Value::Object(map), Some((head, rest))) => {
             if let Some(next) = map.get(head) {
-                strings_at(next, rest, out);
+                strings_at(next, rest, found);
             }
         }
         _ => {}

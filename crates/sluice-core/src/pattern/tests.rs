@@ -16,6 +16,19 @@ fn check(pattern: Value, event: Value, expected: bool) {
         expected,
         "explanation agrees for {pattern} on {event}"
     );
+    // A rule set (its index and its flat form of the rule) agrees too,
+    // alone and among rules anchored elsewhere.
+    let mut set = RuleSet::new();
+    set.insert(
+        "other",
+        Pattern::compile(&json!({ "source": ["elsewhere"] })).unwrap(),
+    );
+    set.insert("this", compiled);
+    assert_eq!(
+        set.matching(&event) == vec![&"this"],
+        expected,
+        "rule set agrees for {pattern} on {event}"
+    );
 }
 
 fn event() -> Value {
@@ -391,9 +404,45 @@ fn rules_sharing_a_value_are_anchored_on_the_value_that_tells_them_apart() {
         .anchored
         .iter()
         .flat_map(|by_value| by_value.values())
-        .map(Vec::len)
+        .map(|candidates| candidates.len())
         .max();
     assert_eq!(crowded, Some(1), "no value anchors more than one rule");
     let event = json!({ "source": "svc7", "detail-type": "Order Placed" });
     assert_eq!(rules.matching(&event), [&7]);
+}
+
+#[test]
+fn admits_judges_one_top_level_field() {
+    let p = |v: Value| Pattern::compile(&v).unwrap();
+    let objects = p(json!({ "source": ["sluice.objects"], "detail-type": ["Object Created"] }));
+    assert!(objects.admits("source", "sluice.objects"));
+    assert!(!objects.admits("source", "sluice.runs"));
+    let prefixed = p(json!({ "source": [{ "prefix": "sluice." }] }));
+    assert!(prefixed.admits("source", "sluice.objects"));
+    let unconstrained = p(json!({ "detail": { "bucket": { "name": ["inbound"] } } }));
+    assert!(unconstrained.admits("source", "sluice.objects"));
+    let mut set = RuleSet::new();
+    set.insert("runs", p(json!({ "source": ["sluice.runs"] })));
+    assert!(!set.admits("source", "sluice.objects"));
+    set.insert("objects", objects);
+    assert!(set.admits("source", "sluice.objects"));
+}
+
+#[test]
+fn nested_fields_under_an_array_must_match_within_one_element() {
+    let pattern =
+        json!({ "detail": { "items": { "sku": ["a"], "qty": [{ "numeric": [">", 5] }] } } });
+    let split =
+        json!({ "detail": { "items": [{ "sku": "a", "qty": 1 }, { "sku": "b", "qty": 10 }] } });
+    check(pattern.clone(), split, false);
+    let together =
+        json!({ "detail": { "items": [{ "sku": "b", "qty": 1 }, { "sku": "a", "qty": 10 }] } });
+    check(pattern.clone(), together, true);
+    let scalar = json!({ "detail": { "items": "a" } });
+    check(pattern, scalar, false);
+    check(
+        json!({ "detail": { "missing": { "x": [{ "exists": false }] } } }),
+        json!({ "detail": {} }),
+        true,
+    );
 }

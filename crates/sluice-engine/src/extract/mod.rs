@@ -101,9 +101,6 @@ impl Engine {
         let scratch = objects.scratch_file().map_err(|e| {
             StepFailure::failed(format!("cannot create a scratch file for the result: {e}"))
         })?;
-        let copy = scratch
-            .try_clone()
-            .map_err(|e| StepFailure::failed(e.to_string()))?;
         let mut last_report = Instant::now();
         let progress = |rows: u64| {
             if last_report.elapsed() >= PROGRESS_EVERY {
@@ -115,7 +112,7 @@ impl Engine {
                 });
             }
         };
-        let written = export_with_progress(rows, spec, copy, progress)
+        let (written, scratch) = export_with_progress(rows, spec, scratch, progress)
             .await
             .map_err(|e| failure::export(&extract.file, &file, &rendered, e, log))?;
         let elapsed = started.elapsed();

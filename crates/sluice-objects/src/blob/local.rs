@@ -4,7 +4,9 @@
 //!
 //! A write goes to the staging file, is fsynced, then renamed into place and
 //! the directory fsynced: a crash leaves at worst a staging file, which
-//! [`LocalBlobStore::open`] removes. Paths are built only from [`BlobId`]s.
+//! [`LocalBlobStore::open`] removes. A synced file on the same filesystem
+//! (a scratch file) is adopted the same way, by rename, without a copy.
+//! Paths are built only from [`BlobId`]s.
 
 use super::{BlobError, BlobId, BlobStore, ByteStream, WrittenBlob};
 use futures::{StreamExt, TryStreamExt};
@@ -119,19 +121,21 @@ impl LocalBlobStore {
     }
 
     async fn publish(&self, staged: &Path, id: &BlobId) -> Result<(), BlobError> {
+        self.rename_into_place(staged, id)
+            .await
+            .map_err(|e| self.io(e))
+    }
+
+    /// Renames a synced file to blob `id`, then syncs the directory so the
+    /// rename itself is durable.
+    async fn rename_into_place(&self, staged: &Path, id: &BlobId) -> std::io::Result<()> {
         let target = self.blob_path(id);
         let dir = target
             .parent()
             .expect("blob paths have a fan-out directory");
-        tokio::fs::create_dir_all(dir)
-            .await
-            .map_err(|e| self.io(e))?;
-        tokio::fs::rename(staged, &target)
-            .await
-            .map_err(|e| self.io(e))?;
-        // Make the rename itself durable.
-        let dir_handle = tokio::fs::File::open(dir).await.map_err(|e| self.io(e))?;
-        dir_handle.sync_all().await.map_err(|e| self.io(e))
+        tokio::fs::create_dir_all(dir).await?;
+        tokio::fs::rename(staged, &target).await?;
+        tokio::fs::File::open(dir).await?.sync_all().await
     }
 }
 
@@ -157,6 +161,21 @@ impl BlobStore for LocalBlobStore {
             let _ = tokio::fs::remove_file(&staged).await;
         }
         result
+    }
+
+    async fn adopt(
+        &self,
+        path: &Path,
+        size: u64,
+        md5: [u8; 16],
+    ) -> Result<Option<WrittenBlob>, BlobError> {
+        let id = BlobId::generate();
+        match self.rename_into_place(path, &id).await {
+            Ok(()) => Ok(Some(WrittenBlob { id, size, md5 })),
+            // On another filesystem: the caller copies the file instead.
+            Err(e) if e.kind() == ErrorKind::CrossesDevices => Ok(None),
+            Err(e) => Err(self.io(e)),
+        }
     }
 
     async fn read(&self, id: &BlobId, range: Range<u64>) -> Result<ByteStream, BlobError> {

@@ -103,6 +103,20 @@ pub trait BlobStore: Send + Sync + fmt::Debug + 'static {
     /// durable; on any error (including a failing body) nothing stays behind.
     async fn write(&self, body: ByteStream) -> Result<WrittenBlob, BlobError>;
 
+    /// Takes the finished, synced file at `path` (`size` bytes, digest `md5`)
+    /// as a new blob by moving it, where the backend can: returns `None`,
+    /// leaving the file alone, if it cannot (the caller then streams it with
+    /// [`BlobStore::write`]). Returns only after the move is durable.
+    async fn adopt(
+        &self,
+        path: &std::path::Path,
+        size: u64,
+        md5: [u8; 16],
+    ) -> Result<Option<WrittenBlob>, BlobError> {
+        let _ = (path, size, md5);
+        Ok(None)
+    }
+
     /// Streams bytes `range` (half-open, within the blob's size) of a blob.
     async fn read(&self, id: &BlobId, range: Range<u64>) -> Result<ByteStream, BlobError>;
 

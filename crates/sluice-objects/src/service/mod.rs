@@ -13,6 +13,7 @@ use crate::blob::{BlobStore, LocalBlobStore, RemoteBlobStore, RemoteLocation};
 use crate::catalog::{Catalog, VersioningState};
 use crate::error::ObjectResult;
 use crate::event::ObjectEvent;
+use crate::scratch::ScratchFile;
 use sluice_spec::{Bucket, Storage};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -63,8 +64,9 @@ impl ObjectService {
     pub async fn open(data_dir: &Path) -> ObjectResult<ObjectService> {
         let catalog = Catalog::open(&data_dir.join("objects.db"))?;
         let local = LocalBlobStore::open(data_dir.join("objects")).await?;
-        // Scratch files are unnamed (deleted when closed); a crash leaves none.
+        // Scratch files are deleted when dropped; remove those a crash left.
         let scratch = data_dir.join("objects").join("scratch");
+        let _ = tokio::fs::remove_dir_all(&scratch).await;
         tokio::fs::create_dir_all(&scratch)
             .await
             .map_err(|source| BlobError::Io {
@@ -90,10 +92,10 @@ impl ObjectService {
         &self.catalog
     }
 
-    /// A new unnamed file on the data directory's disk, deleted when closed:
-    /// where a result is written before [`ObjectService::put_file`] stores it.
-    pub fn scratch_file(&self) -> std::io::Result<std::fs::File> {
-        tempfile::tempfile_in(&self.scratch)
+    /// A new file on the data directory's disk, deleted when dropped unless
+    /// [`ObjectService::put_file`] stores it.
+    pub fn scratch_file(&self) -> std::io::Result<ScratchFile> {
+        ScratchFile::new_in(&self.scratch)
     }
 
     /// The region reported in events and by GetBucketLocation.

@@ -11,6 +11,7 @@ use crate::catalog::{CompletedPart, NewVersion, ObjectVersion, PartInfo, Segment
 use crate::error::{ObjectError, ObjectResult};
 use crate::etag::single_part_etag;
 use crate::names::check_key;
+use crate::scratch::ScratchFile;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -47,36 +48,56 @@ impl ObjectService {
         self.put_object(bucket, key, body, options).await
     }
 
-    /// Stores the whole of `file` (from its start, whatever its position)
-    /// as one new version: the object appears only once every byte is in,
-    /// so readers never see a partial file.
+    /// Stores a finished scratch file as one new version: the object appears
+    /// only once every byte is in, so readers never see a partial file. The
+    /// file is synced and, where the bucket's blobs are on its disk, renamed
+    /// into place; its size and MD5 were computed as it was written.
     pub async fn put_file(
         &self,
         bucket: &str,
         key: &str,
-        file: std::fs::File,
+        file: ScratchFile,
         content_type: &str,
     ) -> ObjectResult<ObjectVersion> {
-        use tokio::io::AsyncSeekExt;
         let io = |source| {
             ObjectError::Blob(crate::BlobError::Io {
                 backend: "a scratch file".into(),
                 source,
             })
         };
-        let mut file = tokio::fs::File::from_std(file);
-        file.seek(std::io::SeekFrom::Start(0)).await.map_err(io)?;
-        let length = file.metadata().await.map_err(io)?.len();
-        let body: ByteStream = Box::pin(tokio_util::io::ReaderStream::with_capacity(
-            file,
-            256 * 1024,
-        ));
-        let options = PutObjectOptions {
-            content_type: Some(content_type.to_string()),
-            content_length: Some(length),
-            ..Default::default()
+        check_key(key)?;
+        self.catalog.versioning(bucket).await?;
+        let sealed = tokio::task::spawn_blocking(move || file.seal())
+            .await
+            .map_err(|e| io(std::io::Error::other(e)))?
+            .map_err(io)?;
+        let blobs = self.blobs_for(bucket);
+        let written = match blobs.adopt(&sealed.path, sealed.size, sealed.md5).await? {
+            Some(written) => written,
+            None => {
+                let file = tokio::fs::File::open(&sealed.path).await.map_err(io)?;
+                let body: ByteStream = Box::pin(tokio_util::io::ReaderStream::with_capacity(
+                    file,
+                    256 * 1024,
+                ));
+                write_checked(&blobs, body, Some(sealed.size), Some(sealed.md5)).await?
+            }
         };
-        self.put_object(bucket, key, body, options).await
+        let version = NewVersion {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+            size: written.size,
+            etag: single_part_etag(&written.md5),
+            content_type: Some(content_type.to_string()),
+            user_metadata: BTreeMap::new(),
+            segments: vec![Segment {
+                blob: written.id.clone(),
+                size: written.size,
+            }],
+            parts_count: None,
+        };
+        self.commit_or_discard(&blobs, version, "ObjectCreated:Put", &[written.id])
+            .await
     }
 
     /// Stores `body` as a new version of `bucket`/`key` (`ObjectCreated:Put`).

@@ -20,6 +20,7 @@ use crate::warehouse::Rows;
 use crate::SqlError;
 use arrow_array::RecordBatch;
 use futures::StreamExt;
+pub use sink::Output;
 use sink::Sink;
 use std::fmt;
 use std::str::FromStr;
@@ -150,23 +151,24 @@ pub async fn export(
     spec: OutputSpec,
     file: std::fs::File,
 ) -> Result<Written, ExportError> {
-    export_with_progress(rows, spec, file, |_| {}).await
+    Ok(export_with_progress(rows, spec, file, |_| {}).await?.0)
 }
 
-/// [`export`], calling `on_batch` with the rows read so far after each batch.
-pub async fn export_with_progress(
+/// [`export`] to any output (handed back, flushed, on success), calling
+/// `on_batch` with the rows read so far after each batch.
+pub async fn export_with_progress<W: Output>(
     rows: Rows,
     spec: OutputSpec,
-    file: std::fs::File,
+    file: W,
     mut on_batch: impl FnMut(u64),
-) -> Result<Written, ExportError> {
+) -> Result<(Written, W), ExportError> {
     let Rows {
         schema,
         mut batches,
     } = rows;
     let (tx, mut rx) = tokio::sync::mpsc::channel::<RecordBatch>(2);
     let writer = tokio::task::spawn_blocking(move || {
-        let sink = Sink::new(file, spec)?;
+        let sink = Sink::new(Box::new(file), spec)?;
         let mut encoder: Box<dyn Encoder> = match spec.format {
             Format::Csv => Box::new(csv::CsvEncoder::new(sink, &schema)?),
             Format::JsonLines => Box::new(jsonl::JsonLinesEncoder::new(sink, &schema)),
@@ -177,8 +179,12 @@ pub async fn export_with_progress(
             rows += batch.num_rows() as u64;
             encoder.write_batch(&batch)?;
         }
-        let bytes = encoder.finish()?.finish()?;
-        Ok::<_, ExportError>(Written { rows, bytes })
+        let (bytes, output) = encoder.finish()?.finish()?;
+        let output = *output
+            .into_any()
+            .downcast::<W>()
+            .expect("the sink hands back the output it was given");
+        Ok::<_, ExportError>((Written { rows, bytes }, output))
     });
     let (mut failure, mut read) = (None, 0u64);
     while let Some(batch) = batches.next().await {

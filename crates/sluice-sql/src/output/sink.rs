@@ -1,17 +1,29 @@
-//! Where encoders write: the file, through a buffer, with whole-file
-//! compression for the text formats, counting the bytes that reach the file.
+//! Where encoders write: the output (a file, or anything that writes like
+//! one), through a buffer, with whole-file compression for the text formats,
+//! counting the bytes that reach the output.
 
 use super::{Compression, Format, OutputSpec};
 use flate2::write::GzEncoder;
-use std::fs::File;
+use std::any::Any;
 use std::io::{self, BufWriter, Write};
 
 /// zstd's default level: fast, with a good ratio.
 const ZSTD_LEVEL: i32 = 3;
 
-/// A buffered file that counts what it receives.
+/// What an export writes to, handed back to the caller when it is done.
+pub trait Output: Write + Send + 'static {
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+}
+
+impl<T: Write + Send + 'static> Output for T {
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+}
+
+/// A buffered output that counts what it receives.
 pub(crate) struct Counted {
-    file: BufWriter<File>,
+    file: BufWriter<Box<dyn Output>>,
     bytes: u64,
 }
 
@@ -35,7 +47,7 @@ pub(crate) enum Sink {
 }
 
 impl Sink {
-    pub fn new(file: File, spec: OutputSpec) -> io::Result<Sink> {
+    pub fn new(file: Box<dyn Output>, spec: OutputSpec) -> io::Result<Sink> {
         let counted = Counted {
             file: BufWriter::with_capacity(1 << 20, file),
             bytes: 0,
@@ -51,15 +63,16 @@ impl Sink {
         })
     }
 
-    /// Ends the compressed stream, flushes, and returns the file's size.
-    pub fn finish(self) -> io::Result<u64> {
-        let mut counted = match self {
+    /// Ends the compressed stream, flushes, and returns the output's size
+    /// and the output itself.
+    pub fn finish(self) -> io::Result<(u64, Box<dyn Output>)> {
+        let counted = match self {
             Sink::Plain(c) => c,
             Sink::Gzip(g) => g.finish()?,
             Sink::Zstd(z) => z.finish()?,
         };
-        counted.flush()?;
-        Ok(counted.bytes)
+        let output = counted.file.into_inner().map_err(|e| e.into_error())?;
+        Ok((counted.bytes, output))
     }
 }
 

@@ -3,8 +3,8 @@
 //! # Concurrency model
 //!
 //! SQLite allows one writer at a time, so the store keeps one read-write
-//! connection behind a mutex and runs every write as a short `BEGIN IMMEDIATE`
-//! transaction: taking the write lock up front means a transaction never has to
+//! connection behind a mutex and runs every write in a short `BEGIN IMMEDIATE`
+//! transaction (concurrent writes share one, see `group_commit`): taking the write lock up front means a transaction never has to
 //! upgrade from reading to writing half-way through (the source of `SQLITE_BUSY`
 //! surprises), and it is what makes the concurrency limit and FIFO groups hold
 //! across processes sharing the file. A second, read-only connection serves
@@ -28,6 +28,7 @@
 mod dead_letters;
 mod delivery;
 mod error;
+mod group_commit;
 mod lease;
 mod logs;
 mod messages;
@@ -52,6 +53,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 #[derive(Clone)]
 pub struct SqliteStore {
     writer: Arc<Mutex<Connection>>,
+    writes: Arc<group_commit::WriteQueue>,
     reader: Arc<Mutex<Connection>>,
     clock: Arc<dyn Clock>,
     path: PathBuf,
@@ -91,6 +93,7 @@ impl SqliteStore {
         let reader = open::open_reader(path).map_err(|e| e.into_store(&location, "open"))?;
         Ok(SqliteStore {
             writer: Arc::new(Mutex::new(writer)),
+            writes: Arc::default(),
             reader: Arc::new(Mutex::new(reader)),
             clock,
             path: path.to_path_buf(),
@@ -108,21 +111,19 @@ impl SqliteStore {
         open::latest_version()
     }
 
-    /// Runs `work` in one `BEGIN IMMEDIATE` transaction on the writer
-    /// connection, on the blocking pool, committing if it returns `Ok`.
+    /// Runs `work` in a `BEGIN IMMEDIATE` transaction on the writer
+    /// connection, shared with the other writes queued at the same moment
+    /// (see `group_commit`), and returns once that transaction committed.
+    /// A failed `work` is rolled back alone.
     async fn write<T, F>(&self, operation: &'static str, work: F) -> StoreResult<T>
     where
         T: Send + 'static,
-        F: FnOnce(&Transaction<'_>, EpochMillis) -> DbResult<T> + Send + 'static,
+        F: FnOnce(&Connection, EpochMillis) -> DbResult<T> + Send + 'static,
     {
-        let clock = Arc::clone(&self.clock);
-        self.run_blocking(Arc::clone(&self.writer), operation, move |conn| {
-            let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-            let value = work(&tx, clock.now_ms())?;
-            tx.commit()?;
-            Ok(value)
-        })
-        .await
+        self.writes
+            .write(&self.writer, &self.clock, work)
+            .await
+            .map_err(|e| e.into_store(&self.location, operation))
     }
 
     /// Runs `work` in one read transaction on the reader connection, so that

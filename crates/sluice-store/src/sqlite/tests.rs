@@ -1,5 +1,6 @@
 //! Failure modes that need access to the store's connection to provoke:
-//! a full disk and a database that can no longer be written.
+//! a full disk and a database that can no longer be written; and group
+//! commit under concurrent writes.
 
 use super::SqliteStore;
 use crate::{NewMessage, QueueDef, Store, StoreError};
@@ -82,4 +83,97 @@ async fn a_database_that_cannot_be_written_is_unusable() {
         }
         other => panic!("an unwritable database must be Unusable, got {other:?}"),
     }
+}
+
+fn small_message(queue: &str, i: u32) -> NewMessage {
+    NewMessage {
+        queue: queue.into(),
+        body: json!(i),
+        ..Default::default()
+    }
+}
+
+/// Starts `n` enqueues at once, message `i` made by `message(i)`.
+fn enqueue_concurrently(
+    store: &SqliteStore,
+    n: u32,
+    message: impl Fn(u32) -> NewMessage,
+) -> Vec<tokio::task::JoinHandle<(u32, crate::StoreResult<Vec<crate::Enqueued>>)>> {
+    (0..n)
+        .map(|i| {
+            let (store, message) = (store.clone(), message(i));
+            tokio::spawn(async move { (i, store.enqueue(&[message]).await) })
+        })
+        .collect()
+}
+
+/// Concurrent writes share transactions (group commit); one that fails must
+/// undo only itself, and every caller hears its own result.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_writes_commit_together_and_fail_alone() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(&dir).await;
+    let writes = enqueue_concurrently(&store, 200, |i| {
+        let queue = if i % 10 == 3 { "missing" } else { "jobs" };
+        small_message(queue, i)
+    });
+    let mut stored = 0;
+    for write in writes {
+        let (i, result) = write.await.unwrap();
+        match (i % 10 == 3, result) {
+            (true, Err(StoreError::NotFound { .. })) => {}
+            (false, Ok(enqueued)) => {
+                assert_eq!(enqueued.len(), 1);
+                stored += 1;
+            }
+            (bad, other) => panic!("write {i} (to a missing queue: {bad}) gave {other:?}"),
+        }
+    }
+    assert_eq!(stored, 180);
+    let stats = store.queue_stats("jobs").await.unwrap();
+    assert_eq!(stats.visible, 180, "{stats:?}");
+}
+
+/// A write whose failure makes SQLite roll back the whole shared transaction
+/// (a full disk) fails, and writes queued with it still go through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_write_that_aborts_the_shared_transaction_does_not_take_others_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = store_in(&dir).await;
+    {
+        let conn = store.writer.lock().unwrap();
+        let pages: i64 = conn
+            .query_row("PRAGMA page_count", [], |row| row.get(0))
+            .unwrap();
+        conn.pragma_update(None, "max_page_count", pages + 4)
+            .unwrap();
+    }
+    let writes = enqueue_concurrently(&store, 40, |i| {
+        if i % 8 == 0 {
+            big_message()
+        } else {
+            small_message("jobs", i)
+        }
+    });
+    let mut small_ok = 0;
+    for write in writes {
+        match write.await.unwrap() {
+            (i, Ok(_)) => {
+                assert_ne!(i % 8, 0, "a big write cannot fit");
+                small_ok += 1;
+            }
+            // A big write fills the disk; a small one may have shared the
+            // transaction the big one aborted. Either way: a clear error.
+            (_, Err(StoreError::Unusable { reason, .. })) => {
+                assert!(reason.contains("disk is full"), "{reason}")
+            }
+            (i, other) => panic!("write {i}: {other:?}"),
+        }
+    }
+    let stats = store.queue_stats("jobs").await.unwrap();
+    assert_eq!(
+        stats.visible, small_ok,
+        "every write reported stored is stored, and no other"
+    );
+    assert!(small_ok > 0, "small writes must get through");
 }

@@ -9,8 +9,8 @@ use sluice_spec::{Notification, Project, TriggerSource};
 use std::path::Path;
 
 /// Opens the buckets under `data_dir`, declares the project's buckets with
-/// their notification rules (bucket triggers included), serves S3 and hands
-/// the buckets to the engine.
+/// their notification rules (bucket triggers included, and the bus when a
+/// rule wants object events), serves S3 and hands the buckets to the engine.
 pub async fn serve(
     project: &Project,
     data_dir: &Path,
@@ -21,11 +21,17 @@ pub async fn serve(
     let service = ObjectService::open(data_dir)
         .await
         .with_context(|| format!("cannot open the buckets under {}", data_dir.display()))?;
+    let to_bus = engine.wants_object_events();
     for (name, bucket) in &project.buckets {
         let mut declared = bucket.clone();
         declared
             .notifications
             .extend(trigger_notifications(project, name));
+        if to_bus {
+            declared
+                .notifications
+                .push(sluice_engine::bus_notification());
+        }
         service
             .declare_bucket(name, &declared)
             .await

@@ -153,6 +153,29 @@ impl Server {
         panic!("run {run_id} did not finish within 300s");
     }
 
+    /// The messages waiting in `queue`, polled through the API (each poll a
+    /// real request, not a sleep standing in for one) until there are at
+    /// least `n`; at most 30 s.
+    pub fn wait_for_messages(&self, queue: &str, n: usize) -> Vec<Value> {
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        loop {
+            let found = self
+                .get(&format!("/v1/queues/{queue}/messages"))
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if found.len() >= n {
+                return found;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "queue `{queue}` has {} of {n} messages",
+                found.len()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The id of the first run of `target`, once one exists (triggers start
     /// runs on their own, so there is no id to wait on yet); at most 20 s.
     pub fn first_run_of(&self, target: &str) -> String {
