@@ -14,10 +14,14 @@
 #   bench/extract_bench.sh                 # 10 million rows, 2 rounds
 #   ROWS=1000000 ROUNDS=3 bench/extract_bench.sh
 #   PG=postgres://postgres@127.0.0.1:5432/test bench/extract_bench.sh
+#   FORMATS=csv-none PY_FORMATS= bench/extract_bench.sh   # CSV only, no Python
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ROWS="${ROWS:-10000000}"
 ROUNDS="${ROUNDS:-2}"
+# Which outputs Sluice writes, and which the Python extractor (none: skip it).
+FORMATS="${FORMATS:-csv-none csv-gzip parquet-zstd}"
+PY_FORMATS="${PY_FORMATS-csv parquet}"
 PG="${PG:-postgres://postgres@127.0.0.1:5432/test}"
 TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
 PYTHON="$(python3 -c 'import sys; print(sys.executable)')"
@@ -145,9 +149,14 @@ sluice_run() {
 }
 for round in $(seq "$ROUNDS"); do
   copy_run
-  sluice_run extract-csv-none 'Sluice `sql-extract`' csv
-  sluice_run extract-csv-gzip 'Sluice `sql-extract`' csv.gz
-  sluice_run extract-parquet-zstd 'Sluice `sql-extract`' "parquet (zstd)"
+  for f in $FORMATS; do
+    case $f in
+      csv-none) sluice_run extract-csv-none 'Sluice `sql-extract`' csv ;;
+      csv-gzip) sluice_run extract-csv-gzip 'Sluice `sql-extract`' csv.gz ;;
+      parquet-zstd) sluice_run extract-parquet-zstd 'Sluice `sql-extract`' "parquet (zstd)" ;;
+      *) fail "unknown format $f in FORMATS (csv-none, csv-gzip, parquet-zstd)" ;;
+    esac
+  done
 done
 
 # Python: a server-side cursor, rows through csv.writer / pyarrow.
@@ -180,7 +189,7 @@ with psycopg.connect(url) as conn, conn.cursor(name="extract") as cur:
                 rows += len(chunk)
 print(rows)
 PY
-for format in csv parquet; do
+for format in $PY_FORMATS; do
   s=$(now)
   n=$("$PYTHON" "$WORK/py_extract.py" "$PG" "$QUERY" "$format" "$WORK/py.$format")
   label="Python psycopg + csv.writer"
