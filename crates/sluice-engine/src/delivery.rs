@@ -6,11 +6,13 @@
 //! their stored output feeds the next step, so a run resumed after a crash
 //! redoes only the step that was in flight.
 
+use crate::cancel_watch::CancelWatch;
 use crate::engine::Engine;
 use crate::heartbeat::Heartbeat;
 use crate::hub::Notice;
 use crate::logs::{LogScope, RunLog};
 use crate::plan::{Consumer, FanOutPlan, PhaseAction};
+use crate::run_progress::RunProgress;
 use crate::EngineError;
 use serde_json::Value;
 use sluice_core::{AttemptStatus, StepStatus};
@@ -18,6 +20,7 @@ use sluice_store::{
     AttemptOutcome, AttemptStart, Lease, NewStep, QueueDef, RunRecord, Settled, Settlement,
     StepRecord,
 };
+use std::sync::{Arc, OnceLock};
 use tracing::Instrument;
 
 pub(crate) struct Delivery {
@@ -25,6 +28,10 @@ pub(crate) struct Delivery {
     def: QueueDef,
     consumer: Consumer,
     lease: Lease,
+    /// The run's aggregate progress, once the run is open.
+    progress: OnceLock<Arc<RunProgress>>,
+    /// Sees the run cancelled by another process.
+    cancel: OnceLock<CancelWatch>,
 }
 
 /// A step of a run as the engine executes it.
@@ -42,7 +49,19 @@ impl Delivery {
             def,
             consumer,
             lease,
+            progress: OnceLock::new(),
+            cancel: OnceLock::new(),
         }
+    }
+
+    /// The run's aggregate progress (set once the run is open).
+    pub(crate) fn progress(&self) -> Option<&Arc<RunProgress>> {
+        self.progress.get()
+    }
+
+    /// Whether the run was cancelled while this delivery works on it.
+    pub(crate) fn cancelled(&self) -> bool {
+        self.cancel.get().is_some_and(CancelWatch::is_cancelled)
     }
 
     pub(crate) fn engine(&self) -> &Engine {
@@ -118,7 +137,35 @@ impl Delivery {
         self.engine.hub().publish(Notice::RunChanged {
             run_id: run_id.clone(),
         });
-        match self.execute_steps(&run, &steps, &recorded).await? {
+        // A pipeline's run has an aggregate progress; a function's or a
+        // notification's is that of its one step.
+        let progress = matches!(self.consumer, Consumer::Pipeline(_)).then(|| {
+            let log = RunProgress::log_of(&run_id, store.clone(), self.engine.hub().clone());
+            self.progress
+                .get_or_init(|| RunProgress::new(log, steps.len()))
+                .clone()
+        });
+        let flusher = progress.as_ref().map(|p| p.flush_periodically());
+        let cancel = self
+            .cancel
+            .get_or_init(|| CancelWatch::start(store.clone(), run_id.clone()));
+        let outcome = tokio::select! {
+            outcome = self.execute_steps(&run, &steps, &recorded) => Some(outcome),
+            _ = cancel.cancelled() => None,
+        };
+        if let Some(flusher) = flusher {
+            flusher.abort();
+        }
+        if let (Some(progress), Some(Ok(Ok(_)))) = (&progress, &outcome) {
+            progress.finished();
+        }
+        if let Some(progress) = &progress {
+            progress.flush().await;
+        }
+        let Some(outcome) = outcome else {
+            return self.stop_cancelled(&run_id).await;
+        };
+        match outcome? {
             Ok(output) => {
                 store
                     .settle_run(
@@ -133,6 +180,26 @@ impl Delivery {
             }
             Err(error) => self.settle_failure(Some(&run), &error).await?,
         }
+        Ok(())
+    }
+
+    /// The run was cancelled elsewhere while this delivery worked on it: its
+    /// work has been dropped (handlers killed); close what it left running
+    /// and acknowledge the message, whose run is finished.
+    async fn stop_cancelled(&self, run_id: &str) -> Result<(), EngineError> {
+        let store = self.engine.store();
+        store.abandon_running_attempts(run_id).await?;
+        let log = RunProgress::log_of(run_id, store.clone(), self.engine.hub().clone());
+        log.note(format!(
+            "run cancelled; stopped its work on {}",
+            self.engine.worker_id()
+        ));
+        log.flush().await;
+        store.ack(&[self.lease.receipt.clone()]).await?;
+        tracing::info!("run cancelled elsewhere; its work here stopped");
+        self.engine.hub().publish(Notice::RunFinished {
+            run_id: run_id.to_string(),
+        });
         Ok(())
     }
 
@@ -177,7 +244,10 @@ impl Delivery {
         recorded: &[StepRecord],
     ) -> Result<Result<Value, String>, EngineError> {
         let mut input = run.input.clone();
-        for step in steps {
+        for (index, step) in steps.iter().enumerate() {
+            if let Some(progress) = self.progress() {
+                progress.phase_started(index, &step.name);
+            }
             let done = recorded
                 .iter()
                 .find(|r| r.name == step.name)
@@ -226,7 +296,12 @@ impl Delivery {
             step: Some(step.name.clone()),
             attempt_id: Some(attempt.id.clone()),
         };
-        let log = RunLog::new(scope, store.clone(), self.engine.hub().clone());
+        let log = RunLog::feeding(
+            scope,
+            store.clone(),
+            self.engine.hub().clone(),
+            self.progress().cloned(),
+        );
         log.note(format!(
             "attempt {} of step `{}` started on {}",
             attempt.number,

@@ -16,6 +16,7 @@ use futures::stream::{self, StreamExt};
 use serde_json::Value;
 use sluice_core::{AttemptStatus, StepStatus};
 use sluice_store::{AttemptOutcome, AttemptStart, NewStep, StepRecord};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 /// Where item steps sit among a run's steps: after their phase, before the next.
 pub(crate) const ITEMS_PER_PHASE: u32 = 100_000;
@@ -79,23 +80,46 @@ impl Delivery {
                 _ => i.to_string(),
             })
             .collect();
+        let total = items.len() as u64;
+        if let Some(progress) = self.progress() {
+            progress.items(total);
+        }
+        // Fail fast: once more items failed than the phase tolerates, it can
+        // no longer succeed, so items not yet started are left alone (a rerun
+        // of the run starts them).
+        let failed = AtomicU64::new(0);
+        let hopeless = AtomicBool::new(false);
         let work = items.into_iter().enumerate().map(|(i, (name, item))| {
             let previous = settled(&name);
+            let (failed, hopeless) = (&failed, &hopeless);
             async move {
-                if let Some(result) = previous {
-                    return Ok((i, result));
-                }
-                let step = StepPlan {
-                    name,
-                    action: phase.action.clone(),
-                    fan_out: None,
+                let result = match previous {
+                    Some(result) => result,
+                    None if hopeless.load(Ordering::Relaxed) || self.cancelled() => {
+                        return Ok((i, None))
+                    }
+                    None => {
+                        let step = StepPlan {
+                            name: name.clone(),
+                            action: phase.action.clone(),
+                            fan_out: None,
+                        };
+                        self.item_with_retries(run_id, &step, item, fan_out).await?
+                    }
                 };
-                self.item_with_retries(run_id, &step, item, fan_out)
-                    .await
-                    .map(|r| (i, r))
+                if result.is_err() {
+                    let failures = failed.fetch_add(1, Ordering::Relaxed) + 1;
+                    if !fan_out.tolerate.tolerates(failures, total) {
+                        hopeless.store(true, Ordering::Relaxed);
+                    }
+                }
+                if let Some(progress) = self.progress() {
+                    progress.item_settled(&name);
+                }
+                Ok::<_, EngineError>((i, Some(result)))
             }
         });
-        let mut results: Vec<(usize, Result<Value, String>)> = stream::iter(work)
+        let mut results: Vec<(usize, Option<Result<Value, String>>)> = stream::iter(work)
             .buffer_unordered(fan_out.max_concurrency)
             .collect::<Vec<_>>()
             .await
@@ -129,41 +153,73 @@ impl Delivery {
     }
 }
 
+/// Failed items named in a phase's error; the rest are counted.
+const NAMED_FAILURES: usize = 10;
+
 /// The outputs in input order, `null` for a tolerated failure; or the
-/// phase's error, naming the failed items by their `labels`.
+/// phase's error, naming the first failed items by their `labels` and
+/// counting those left unstarted (`None`) once the phase could not succeed.
 fn gather(
-    results: Vec<(usize, Result<Value, String>)>,
+    results: Vec<(usize, Option<Result<Value, String>>)>,
     fan_out: &FanOutPlan,
     labels: &[String],
 ) -> Result<Value, String> {
     let total = results.len() as u64;
     let failed: Vec<(usize, &String)> = results
         .iter()
-        .filter_map(|(i, r)| r.as_ref().err().map(|e| (*i, e)))
+        .filter_map(|(i, r)| match r {
+            Some(Err(e)) => Some((*i, e)),
+            _ => None,
+        })
         .collect();
-    if !fan_out.tolerate.tolerates(failed.len() as u64, total) {
-        let (first, error) = failed[0];
-        let others: Vec<&str> = failed[1..]
-            .iter()
-            .map(|(i, _)| labels[*i].as_str())
-            .collect();
-        let also = if others.is_empty() {
-            String::new()
-        } else {
-            format!("; also failed: {}", others.join(", "))
-        };
-        return Err(format!(
-            "{} of {total} items failed (item {}: {error}{also})",
-            failed.len(),
-            labels[first]
-        ));
+    let unstarted = results.iter().filter(|(_, r)| r.is_none()).count();
+    if unstarted > 0 || !fan_out.tolerate.tolerates(failed.len() as u64, total) {
+        return Err(phase_error(&failed, unstarted, total, labels));
     }
     Ok(Value::Array(
         results
             .into_iter()
-            .map(|(_, r)| r.unwrap_or(Value::Null))
+            .map(|(_, r)| r.and_then(Result::ok).unwrap_or(Value::Null))
             .collect(),
     ))
+}
+
+fn phase_error(
+    failed: &[(usize, &String)],
+    unstarted: usize,
+    total: u64,
+    labels: &[String],
+) -> String {
+    let mut text = match failed.first() {
+        Some((first, error)) => format!(
+            "{} of {total} items failed (item {}: {error}",
+            failed.len(),
+            labels[*first]
+        ),
+        None => format!("the phase stopped before its {total} items were done ("),
+    };
+    let others: Vec<&str> = failed
+        .iter()
+        .skip(1)
+        .take(NAMED_FAILURES)
+        .map(|(i, _)| labels[*i].as_str())
+        .collect();
+    if !others.is_empty() {
+        text.push_str(&format!("; also failed: {}", others.join(", ")));
+        let more = failed.len().saturating_sub(1 + NAMED_FAILURES);
+        if more > 0 {
+            text.push_str(&format!(" and {more} more"));
+        }
+    }
+    text.push(')');
+    if unstarted > 0 {
+        let items = if unstarted == 1 { "item" } else { "items" };
+        text.push_str(&format!(
+            "; {unstarted} {items} not started, as the phase could no longer succeed \
+             (a rerun starts them)"
+        ));
+    }
+    text
 }
 
 impl Delivery {

@@ -20,6 +20,7 @@
 //! nothing of HTTP.
 
 mod bus;
+mod cancel_watch;
 mod chunks;
 mod csv_step;
 mod delivery;
@@ -41,6 +42,7 @@ mod payloads;
 pub mod plan;
 mod plan_build;
 mod plan_routes;
+mod run_progress;
 mod scheduler;
 mod tokens;
 pub mod topics;

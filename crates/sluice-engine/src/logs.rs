@@ -8,6 +8,7 @@
 //! is watching a progress bar, and reports are few.
 
 use crate::hub::{Hub, Notice};
+use crate::run_progress::RunProgress;
 use sluice_core::time::now_ms;
 use sluice_runtime::{HandlerLogLine, LogSink, ProgressReport, Stream};
 use sluice_store::{NewLogLine, Store};
@@ -32,16 +33,38 @@ pub(crate) struct RunLog {
     buffer: Mutex<Vec<NewLogLine>>,
     /// Wakes the periodic flusher early (a progress report arrived).
     urgent: tokio::sync::Notify,
+    /// The run's aggregate, told of this step's reports.
+    aggregate: Option<Arc<RunProgress>>,
 }
 
 impl RunLog {
     pub fn new(scope: LogScope, store: Arc<dyn Store>, hub: Hub) -> Arc<Self> {
+        Self::build(scope, store, hub, None)
+    }
+
+    /// A step's log whose progress reports also move the run's `aggregate`.
+    pub fn feeding(
+        scope: LogScope,
+        store: Arc<dyn Store>,
+        hub: Hub,
+        aggregate: Option<Arc<RunProgress>>,
+    ) -> Arc<Self> {
+        Self::build(scope, store, hub, aggregate)
+    }
+
+    fn build(
+        scope: LogScope,
+        store: Arc<dyn Store>,
+        hub: Hub,
+        aggregate: Option<Arc<RunProgress>>,
+    ) -> Arc<Self> {
         Arc::new(RunLog {
             scope,
             store,
             hub,
             buffer: Mutex::new(Vec::new()),
             urgent: tokio::sync::Notify::new(),
+            aggregate,
         })
     }
 
@@ -122,6 +145,9 @@ impl LogSink for RunLog {
     /// report as JSON, so they are ordered with the rest of the run's log and
     /// replayed to clients that resume (see the run feed).
     fn progress(&self, report: ProgressReport) {
+        if let (Some(aggregate), Some(step)) = (&self.aggregate, &self.scope.step) {
+            aggregate.step_reported(step, &report);
+        }
         let text = serde_json::to_string(&report).unwrap_or_default();
         self.push(sluice_core::time::now_ms(), "progress", text);
         self.urgent.notify_one();

@@ -79,19 +79,18 @@ async fn a_task_over_http_streams_progress_to_a_websocket_client() {
     let mut progress: BTreeMap<String, Vec<(u64, u64)>> = BTreeMap::new();
     for item in items.iter().filter(|i| i["kind"] == "progress") {
         let report = &item["data"]["report"];
-        progress
-            .entry(item["data"]["step"].as_str().unwrap().to_string())
-            .or_default()
-            .push((
-                report["done"].as_u64().unwrap(),
-                report["total"].as_u64().unwrap(),
-            ));
+        // The run's own progress has no step.
+        let step = item["data"]["step"].as_str().unwrap_or("(run)");
+        progress.entry(step.to_string()).or_default().push((
+            report["done"].as_u64().unwrap(),
+            report["total"].as_u64().unwrap(),
+        ));
     }
     let steps: Vec<&String> = progress.keys().collect();
     assert_eq!(
         steps.len(),
-        9,
-        "8 transform batches and the load: {steps:?}"
+        10,
+        "the run, 8 transform batches and the load: {steps:?}"
     );
     for (step, reports) in &progress {
         assert!(
@@ -103,4 +102,27 @@ async fn a_task_over_http_streams_progress_to_a_websocket_client() {
     }
     assert_eq!(progress["load"].last(), Some(&(8, 8)));
     assert_eq!(progress["transform[0]"].last(), Some(&(250, 250)));
+    // The run's progress aggregates its three phases and the transform's
+    // items, in percent, and reaches 100% only as the run succeeds.
+    let run = &progress["(run)"];
+    assert_eq!(run.last(), Some(&(100, 100)), "{run:?}");
+    assert!(
+        run.iter()
+            .filter(|(done, _)| *done > 33 && *done < 67)
+            .count()
+            >= 2,
+        "the transform's items move the run's progress: {run:?}"
+    );
+    let last_run_report = items
+        .iter()
+        .rposition(|i| i["kind"] == "progress" && i["data"]["step"].is_null())
+        .unwrap();
+    let succeeded = items
+        .iter()
+        .position(|i| i["kind"] == "status" && i["data"]["status"] == "succeeded")
+        .unwrap();
+    assert!(
+        last_run_report < succeeded,
+        "100% comes before the final status"
+    );
 }

@@ -88,11 +88,45 @@ fn items_run_in_parallel_and_gather_in_order_and_reruns_redo_only_failures() {
         json!([1, 4, 9, 16, 25]),
         "gathered in input order"
     );
+    // Items 1 and 2 ran beside the failing 3 and succeeded: not run again.
+    // 4 and 5 may not have started before the phase failed fast.
+    let seen = std::fs::read_to_string(dir.join("seen")).unwrap();
+    let seen: Vec<&str> = seen.lines().collect();
+    assert!(seen.contains(&"3"), "the failed item ran again: {seen:?}");
+    assert!(
+        !seen.contains(&"1") && !seen.contains(&"2"),
+        "items that succeeded did not run again: {seen:?}"
+    );
+}
+
+#[test]
+fn a_phase_that_can_no_longer_succeed_starts_no_more_items() {
+    let tmp = tempfile::tempdir().unwrap();
+    let yaml = PROJECT.replace("max_concurrency: 3", "max_concurrency: 1");
+    let dir = project(&tmp.path().join("p"), &yaml, &[("square.sh", SQUARE)]);
+    let server = Server::start(&dir, &tmp.path().join("data"));
+    let accepted = server.post(
+        "/v1/pipelines/squares/runs",
+        &json!({ "numbers": [3, 1, 2, 4] }),
+    );
+    let run_id = accepted["run_id"].as_str().unwrap();
+    let run = server.wait_run(run_id);
+    assert_eq!(run["status"], "failed", "{run}");
+    let error = run["error"].as_str().unwrap();
+    assert!(error.contains("1 of 4 items failed (item 0: "), "{error}");
+    assert!(error.contains("3 items not started"), "{error}");
     assert_eq!(
         std::fs::read_to_string(dir.join("seen")).unwrap().trim(),
         "3",
-        "only the failed item ran again"
+        "fail fast: no item started after the first failure"
     );
+
+    // A rerun of the run starts the items that never ran.
+    std::fs::write(dir.join("ok"), "").unwrap();
+    let out = server.cli(&["rerun", run_id]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    let run = server.get(&format!("/v1/runs/{run_id}"));
+    assert_eq!(run["output"], json!([9, 1, 4, 16]), "{run}");
 }
 
 #[test]

@@ -148,10 +148,20 @@ fn a_pipeline_feed_carries_every_run_in_order_and_resumes() {
         );
         let done: Vec<u64> = of_run
             .iter()
-            .filter(|i| i.1 == "progress")
+            .filter(|i| i.1 == "progress" && !i.2["step"].is_null())
             .map(|i| i.2["report"]["done"].as_u64().unwrap())
             .collect();
         assert_eq!(done, [1, 2, 3], "{run}: progress in order, to 100%");
+        let percent: Vec<u64> = of_run
+            .iter()
+            .filter(|i| i.1 == "progress" && i.2["step"].is_null())
+            .map(|i| i.2["report"]["done"].as_u64().unwrap())
+            .collect();
+        assert_eq!(
+            percent,
+            [33, 66, 99, 100],
+            "{run}: the run's own progress follows its one step's, at 99% until the run is done"
+        );
         assert!(
             of_run
                 .iter()

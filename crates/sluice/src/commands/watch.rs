@@ -1,5 +1,5 @@
 //! `sluice watch RUN`: a run's log and progress in the terminal, live, with a
-//! progress bar per step that reports progress, until the run ends.
+//! progress bar for the whole run and one per step that reports progress, until the run ends.
 
 use crate::client::Client;
 use crate::output;
@@ -68,7 +68,8 @@ fn show_progress(bars: &MultiProgress, steps: &mut HashMap<String, ProgressBar>,
         .as_str()
         .and_then(|t| serde_json::from_str(t).ok())
         .unwrap_or_default();
-    let step = line["step"].as_str().unwrap_or("-").to_string();
+    // The run's own progress (all phases and items) has no step.
+    let step = line["step"].as_str().unwrap_or("(run)").to_string();
     let bar = steps.entry(step.clone()).or_insert_with(|| {
         let bar = bars.add(ProgressBar::new(0));
         let style = ProgressStyle::with_template("  {prefix:<16} [{bar:30}] {pos}/{len} {msg}")

@@ -1,5 +1,5 @@
 //! `sluice watch --pipeline NAME`: every run of a pipeline, live: status
-//! changes, log lines and a progress bar per reporting step, until Ctrl-C.
+//! changes, log lines and a progress bar per run (its phases and items), until Ctrl-C.
 //! A dropped connection is resumed from the last position seen, so nothing
 //! is missed.
 
@@ -80,9 +80,11 @@ fn show(bars: &MultiProgress, steps: &mut HashMap<String, ProgressBar>, kind: &s
                     .unwrap_or_default()
             )
         }),
+        // One bar per run, its aggregate progress (phases and fan-out items);
+        // the steps' own reports would be a bar per item.
+        "progress" if !data["step"].is_null() => {}
         "progress" => {
-            let step = data["step"].as_str().unwrap_or("-");
-            let key = format!("{run} {step}");
+            let key = run.to_string();
             let bar = steps.entry(key.clone()).or_insert_with(|| {
                 let bar = bars.add(ProgressBar::new(0));
                 let style =
