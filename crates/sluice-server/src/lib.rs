@@ -6,6 +6,7 @@
 //! so everything the CLI can do a script can do over HTTP.
 
 mod auth;
+mod body;
 mod error;
 mod events;
 mod feed;

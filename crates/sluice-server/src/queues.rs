@@ -3,6 +3,7 @@
 //! A queue may be named by its own name or by the function or pipeline whose
 //! implicit queue it is, so `sluice dlq list resize` works for a function.
 
+use crate::body::JsonBody;
 use crate::ApiError;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -94,7 +95,7 @@ pub struct SendBody {
 pub async fn send(
     State(engine): State<Engine>,
     Path(name): Path<String>,
-    Json(msg): Json<SendBody>,
+    JsonBody(msg): JsonBody<SendBody>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     let sent = engine
         .send(&name, msg.body, msg.group, msg.dedup_key, msg.delay_ms)
@@ -110,10 +111,10 @@ pub struct RedriveBody {
 pub async fn redrive(
     State(engine): State<Engine>,
     Path(name): Path<String>,
-    body: Option<Json<RedriveBody>>,
+    JsonBody(body): JsonBody<Option<RedriveBody>>,
 ) -> Result<Json<Value>, ApiError> {
     let dlq = dead_letter_of(&engine, &name)?;
-    let max = body.and_then(|Json(b)| b.max).unwrap_or(usize::MAX);
+    let max = body.and_then(|b| b.max).unwrap_or(usize::MAX);
     let moved = engine.store().redrive(&dlq, max).await?;
     for q in engine.plan().queues.iter().filter(|q| q.consumer.is_some()) {
         engine.wake(&q.def.name);

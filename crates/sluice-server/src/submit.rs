@@ -3,6 +3,7 @@
 //! Both answer `202 Accepted` at once with the run id and where to follow it,
 //! unless the caller asks to wait (`?wait=SECONDS`), which `sluice invoke` does.
 
+use crate::body::JsonBody;
 use crate::wait::{wait_for_run, WaitQuery};
 use crate::ApiError;
 use axum::extract::{Path, Query, State};
@@ -18,7 +19,7 @@ pub async fn invoke_function(
     Path(name): Path<String>,
     Query(wait): Query<WaitQuery>,
     headers: HeaderMap,
-    body: Option<Json<Value>>,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
     submit(engine, RunKind::Function, name, wait, headers, body).await
 }
@@ -28,7 +29,7 @@ pub async fn start_pipeline(
     Path(name): Path<String>,
     Query(wait): Query<WaitQuery>,
     headers: HeaderMap,
-    body: Option<Json<Value>>,
+    JsonBody(body): JsonBody<Value>,
 ) -> Result<Response, ApiError> {
     submit(engine, RunKind::Pipeline, name, wait, headers, body).await
 }
@@ -39,7 +40,7 @@ async fn submit(
     target: String,
     wait: WaitQuery,
     headers: HeaderMap,
-    body: Option<Json<Value>>,
+    body: Value,
 ) -> Result<Response, ApiError> {
     let idempotency_key = headers
         .get("idempotency-key")
@@ -48,7 +49,7 @@ async fn submit(
     let request = SubmitRequest {
         kind,
         target,
-        input: body.map(|Json(v)| v).unwrap_or(Value::Null),
+        input: body,
         trigger: "api".to_string(),
         idempotency_key,
     };

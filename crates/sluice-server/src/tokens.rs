@@ -1,5 +1,6 @@
 //! API tokens over HTTP: create (the secret is in this answer only), list, revoke.
 
+use crate::body::JsonBody;
 use crate::ApiError;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
@@ -25,7 +26,7 @@ pub struct CreateToken {
 /// `POST /v1/tokens`: `201 Created` with the token, shown this once.
 pub async fn create(
     State(engine): State<Engine>,
-    Json(body): Json<CreateToken>,
+    JsonBody(body): JsonBody<CreateToken>,
 ) -> Result<(StatusCode, Json<CreatedView>), ApiError> {
     let scope = match body.pipelines {
         None => TokenScope::All,

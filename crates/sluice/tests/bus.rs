@@ -132,3 +132,91 @@ fn http_triggers_answer_202_and_check_tokens_and_idempotency_keys() {
     assert_eq!(run["output"], json!({ "task": "heavy" }));
     assert_eq!(run["trigger"], "http:submit");
 }
+
+#[test]
+fn bad_events_are_refused_whole_with_a_reason_and_publish_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(&tmp.path().join("p"), PROJECT, &[]);
+    let server = Server::start(&dir, &tmp.path().join("data"));
+    let url = format!("{}/v1/events", server.api);
+    let order =
+        json!({ "source": "shop", "detail-type": "order", "detail": { "id": 1, "amount": 500 } });
+
+    let (status, answer) = http_raw("POST", &url, "{\"entries\": [\n  {\"source\": }", &[]);
+    assert_eq!(status, 400, "{answer}");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("not valid JSON") && message.contains("line 2 column"),
+        "{message}"
+    );
+
+    // The second entry is too large: the first, valid one is not published either.
+    let huge = "x".repeat(1 << 20);
+    let body = json!({ "entries": [order, { "source": "shop", "detail-type": "order", "detail": { "blob": huge } }] });
+    let (status, answer) = http_with_headers("POST", &url, Some(&body), &[]);
+    assert_eq!(status, 413, "{answer}");
+    let message = answer["error"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("entries[1]: the event is") && message.contains("1 MiB"),
+        "{message}"
+    );
+
+    let body = json!({ "entries": [order, { "source": "shop", "detail-type": "order", "detail": [1, 2] }] });
+    let (status, answer) = http_with_headers("POST", &url, Some(&body), &[]);
+    assert_eq!(status, 400, "{answer}");
+    assert_eq!(
+        answer["error"]["message"],
+        "entries[1]: `detail` must be a JSON object, not a list"
+    );
+
+    let many: Vec<_> = (0..101).map(|_| order.clone()).collect();
+    let (status, answer) = http_with_headers("POST", &url, Some(&json!({ "entries": many })), &[]);
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("more than the 100"),
+        "{answer}"
+    );
+
+    assert_eq!(
+        server.get("/v1/runs")["runs"]
+            .as_array()
+            .map_or(0, |r| r.len())
+            + server.get("/v1/runs").as_array().map_or(0, |r| r.len()),
+        0,
+        "no rejected request started anything"
+    );
+    // And a good one still goes through.
+    let delivered = server.post("/v1/events", &json!({ "entries": [order] }));
+    assert_eq!(
+        delivered["entries"][0]["deliveries"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+#[test]
+fn a_run_input_sent_without_a_json_content_type_is_still_read() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(&tmp.path().join("p"), PROJECT, &[]);
+    let server = Server::start(&dir, &tmp.path().join("data"));
+    let url = format!("{}/v1/functions/record/invoke?wait=30", server.api);
+    // What `curl -d` sends.
+    let form = "Content-Type: application/x-www-form-urlencoded".to_string();
+    let (status, run) = http_raw("POST", &url, r#"{"n": 5}"#, &[form.clone()]);
+    assert_eq!(status, 200, "{run}");
+    assert_eq!(run["output"], json!({ "n": 5 }), "{run}");
+    let (status, answer) = http_raw("POST", &url, "n=5", &[form]);
+    assert_eq!(status, 400, "{answer}");
+    assert!(
+        answer["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not valid JSON"),
+        "{answer}"
+    );
+}

@@ -218,6 +218,13 @@ pub fn http_with_headers(
     body: Option<&Value>,
     headers: &[String],
 ) -> (u16, Value) {
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    http_raw(method, url, &body, headers)
+}
+
+/// Sends `body` as it is (JSON or not); returns the status and the JSON answer.
+#[allow(dead_code)]
+pub fn http_raw(method: &str, url: &str, body: &str, headers: &[String]) -> (u16, Value) {
     use std::io::{Read, Write};
     let rest = url.strip_prefix("http://").expect("http url");
     let (host, path) = rest
@@ -225,9 +232,16 @@ pub fn http_with_headers(
         .map(|(h, p)| (h, format!("/{p}")))
         .unwrap_or((rest, "/".into()));
     let mut stream = std::net::TcpStream::connect(host).expect("connect to sluice");
-    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    let typed = headers
+        .iter()
+        .any(|h| h.to_ascii_lowercase().starts_with("content-type:"));
+    let content_type = if typed {
+        ""
+    } else {
+        "Content-Type: application/json\r\n"
+    };
     let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n{}\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {host}\r\n{content_type}Content-Length: {}\r\nConnection: close\r\n{}\r\n{body}",
         body.len(),
         headers.iter().map(|h| format!("{h}\r\n")).collect::<String>()
     );
