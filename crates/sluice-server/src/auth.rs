@@ -103,10 +103,28 @@ pub(crate) async fn guard(
             Err(err) => return err.into_response(),
         },
     };
+    let mut request = request;
     match check_bearer(&engine, request.headers(), &access).await {
-        Ok(()) => next.run(request).await,
+        Ok(expires_at) => {
+            let bearer = bearer(request.headers()).unwrap_or_default().to_string();
+            request.extensions_mut().insert(Credential {
+                bearer,
+                access,
+                expires_at,
+            });
+            next.run(request).await
+        }
         Err(denied) => denied,
     }
+}
+
+/// The token a request was let in with, for routes that outlive the check
+/// (live feeds): they check it again, and stop when it expires or is revoked.
+#[derive(Debug, Clone)]
+pub(crate) struct Credential {
+    pub bearer: String,
+    pub access: Access,
+    pub expires_at: Option<i64>,
 }
 
 /// The access a run's routes need: its pipeline's, or `all` for a function
@@ -134,12 +152,13 @@ pub(crate) fn bearer(headers: &HeaderMap) -> Option<&str> {
         .map(str::trim)
 }
 
-/// Checks the request's API token for `access`; `Err` is the response to send.
+/// Checks the request's API token for `access`, returning when it expires;
+/// `Err` is the response to send.
 pub(crate) async fn check_bearer(
     engine: &Engine,
     headers: &HeaderMap,
     access: &Access,
-) -> Result<(), Response> {
+) -> Result<Option<i64>, Response> {
     let Some(presented) = bearer(headers) else {
         return Err(unauthorized(
             "this API needs `Authorization: Bearer TOKEN` (create one with `sluice token create`)"
@@ -147,7 +166,7 @@ pub(crate) async fn check_bearer(
         ));
     };
     match engine.authenticate(presented, access).await {
-        Ok(Ok(_)) => Ok(()),
+        Ok(Ok(record)) => Ok(record.expires_at),
         Ok(Err(err)) => Err(refused(&err)),
         Err(err) => Err(ApiError::from(err).into_response()),
     }

@@ -10,6 +10,7 @@ mod body;
 mod error;
 mod events;
 mod feed;
+mod feed_guard;
 mod openapi;
 mod pipeline_feed;
 mod queues;

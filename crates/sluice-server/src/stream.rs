@@ -1,10 +1,12 @@
 //! The run feed's two transports: Server-Sent Events and WebSocket.
 
+use crate::auth::Credential;
 use crate::feed::{run_feed, FeedItem, KEEP_ALIVE};
+use crate::feed_guard::{guard, STALLED_AFTER};
 use crate::pipeline_feed::pipeline_feed;
 use crate::ApiError;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, Query, State};
+use axum::extract::{Extension, Path, Query, State};
 use axum::http::HeaderMap;
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::Response;
@@ -26,14 +28,12 @@ pub async fn sse(
     State(engine): State<Engine>,
     Path(id): Path<String>,
     Query(q): Query<FeedQuery>,
+    credential: Option<Extension<Credential>>,
     headers: HeaderMap,
 ) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
-    let last_seen = headers
-        .get("last-event-id")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok());
-    let after = last_seen.or(q.after).unwrap_or(0);
-    sse_of(run_feed(engine, id, after))
+    let after = last_event_id(&headers).or(q.after).unwrap_or(0);
+    let feed = run_feed(engine.clone(), id, after);
+    sse_of(guard(engine, credential.map(|c| c.0), feed))
 }
 
 fn sse_of(
@@ -69,11 +69,13 @@ pub async fn pipeline_sse(
     State(engine): State<Engine>,
     Path(name): Path<String>,
     Query(q): Query<FeedQuery>,
+    credential: Option<Extension<Credential>>,
     headers: HeaderMap,
 ) -> Result<Sse<impl Stream<Item = Result<Event, Infallible>>>, ApiError> {
     known_pipeline(&engine, &name)?;
     let after = last_event_id(&headers).or(q.after);
-    Ok(sse_of(pipeline_feed(engine, name, after)))
+    let feed = pipeline_feed(engine.clone(), name, after);
+    Ok(sse_of(guard(engine, credential.map(|c| c.0), feed)))
 }
 
 /// `GET /v1/pipelines/{name}/ws`: the pipeline's feed over WebSocket.
@@ -81,10 +83,12 @@ pub async fn pipeline_websocket(
     State(engine): State<Engine>,
     Path(name): Path<String>,
     Query(q): Query<FeedQuery>,
+    credential: Option<Extension<Credential>>,
     upgrade: WebSocketUpgrade,
 ) -> Result<Response, ApiError> {
     known_pipeline(&engine, &name)?;
-    let rx = pipeline_feed(engine, name, q.after);
+    let feed = pipeline_feed(engine.clone(), name, q.after);
+    let rx = guard(engine, credential.map(|c| c.0), feed);
     Ok(upgrade.on_upgrade(move |socket| forward_items(socket, rx)))
 }
 
@@ -104,19 +108,20 @@ pub async fn websocket(
     State(engine): State<Engine>,
     Path(id): Path<String>,
     Query(q): Query<FeedQuery>,
+    credential: Option<Extension<Credential>>,
     upgrade: WebSocketUpgrade,
 ) -> Response {
-    upgrade.on_upgrade(move |socket| forward(socket, engine, id, q.after.unwrap_or(0)))
-}
-
-async fn forward(socket: WebSocket, engine: Engine, run_id: String, after: i64) {
-    forward_items(socket, run_feed(engine, run_id, after)).await
+    let feed = run_feed(engine.clone(), id, q.after.unwrap_or(0));
+    let rx = guard(engine, credential.map(|c| c.0), feed);
+    upgrade.on_upgrade(move |socket| forward_items(socket, rx))
 }
 
 async fn forward_items(mut socket: WebSocket, mut rx: tokio::sync::mpsc::Receiver<FeedItem>) {
     while let Some(item) = rx.recv().await {
         let text = json!({ "seq": item.seq, "kind": item.kind, "data": item.data }).to_string();
-        if socket.send(Message::Text(text.into())).await.is_err() {
+        // A client that stopped reading is let go, as in the guard.
+        let sent = tokio::time::timeout(STALLED_AFTER, socket.send(Message::Text(text.into())));
+        if !matches!(sent.await, Ok(Ok(()))) {
             return;
         }
     }

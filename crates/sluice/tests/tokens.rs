@@ -224,3 +224,86 @@ fn tokens_are_created_once_scoped_expired_and_revoked() {
         401
     );
 }
+
+#[test]
+fn an_open_feed_ends_when_its_token_expires() {
+    use std::io::{BufRead, BufReader, Write};
+    let yaml = PROJECT
+        .replace(
+            "pipelines:\n",
+            "pipelines:\n  slow:\n    phases:\n      - { name: wait, function: waiter }\n",
+        )
+        .replace(
+            "functions:\n",
+            "functions:\n  waiter:\n    run: sh -c 'while [ ! -f done ]; do sleep 0.05; done; cat'\n",
+        );
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(&tmp.path().join("p"), &yaml, &[]);
+    let data = tmp.path().join("data");
+    let server = Server::start_with(&dir, &data, &[], &["--auth", "required"], Stdio::inherit());
+    let call = Call { server: &server };
+    let admin = std::fs::read_to_string(data.join("admin-token")).unwrap();
+    let admin = admin.trim();
+    let expires_at = sluice_core_now() + 1500;
+    let (status, short) = call.send(
+        "POST",
+        "/v1/tokens",
+        Some(admin),
+        Some(&json!({ "name": "short", "expires_at": expires_at })),
+    );
+    assert_eq!(status, 201, "{short}");
+    let (status, run) = call.send(
+        "POST",
+        "/v1/pipelines/slow/runs",
+        Some(admin),
+        Some(&json!({})),
+    );
+    assert_eq!(status, 202, "{run}");
+    let run_id = run["run_id"].as_str().unwrap();
+
+    let host = server.api.strip_prefix("http://").unwrap();
+    let mut stream = std::net::TcpStream::connect(host).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "GET /v1/runs/{run_id}/events HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {}\r\n\r\n",
+        short["token"].as_str().unwrap()
+    )
+    .unwrap();
+    let mut lines = BufReader::new(stream).lines();
+    let status_line = lines.next().unwrap().unwrap();
+    assert!(status_line.contains(" 200 "), "{status_line}");
+    let mut saw_error = None;
+    let mut previous = String::new();
+    while let Some(Ok(line)) = lines.next() {
+        if previous.starts_with("event: error") && line.starts_with("data: ") {
+            saw_error = Some(line);
+            break;
+        }
+        previous = line;
+    }
+    let ended_at = sluice_core_now();
+    let error = saw_error.expect("the feed ends with an error event");
+    assert!(error.contains("expired"), "{error}");
+    assert!(
+        ended_at >= expires_at,
+        "the feed ran until the token expired, not less"
+    );
+    std::fs::write(dir.join("done"), "").unwrap();
+    let (_, run) = call.send(
+        "GET",
+        &format!("/v1/runs/{run_id}?wait=30"),
+        Some(admin),
+        None,
+    );
+    assert_eq!(run["status"], "succeeded", "{run}");
+}
+
+fn sluice_core_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}

@@ -14,6 +14,7 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 pub async fn run(args: UpArgs) -> Result<ExitCode> {
+    raise_open_files_limit();
     let project = match sluice_spec::load_project(&args.dir) {
         Ok(project) => project,
         Err(diagnostics) => {
@@ -279,4 +280,30 @@ fn split_schema(url: &str) -> (String, Option<String>) {
         format!("{base}?{}", rest.join("&"))
     };
     (url, schema)
+}
+
+/// Raises the soft limit of open files to the hard one: the default soft
+/// limit (often 1,024) would refuse the 1,025th live-feed subscriber or S3
+/// client, while the hard limit (often 524,288) is this process's to use.
+fn raise_open_files_limit() {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit only read and write the struct given.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) != 0 || limit.rlim_cur >= limit.rlim_max
+        {
+            return;
+        }
+        let soft = limit.rlim_cur;
+        limit.rlim_cur = limit.rlim_max;
+        if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) == 0 {
+            tracing::debug!(
+                from = soft,
+                to = limit.rlim_max,
+                "raised the open files limit"
+            );
+        }
+    }
 }
