@@ -92,14 +92,13 @@ impl Pattern {
         explain::mismatch(&self.root, event, "")
     }
 
-    /// Exact string values that every matching event has at a field path
-    /// (`source`, `detail.kind`), used to index rules: an event lacking all of
-    /// them cannot match, so the rule need not be tried.
-    /// Every field path with exact string values, in the pattern's order:
-    /// the candidates for indexing the rule (see [`RuleSet`]).
-    pub(crate) fn anchors(&self) -> Vec<(String, Vec<String>)> {
+    /// Every field path (as its segments: a field name may itself contain
+    /// `.`) whose exact string values every matching event must have one
+    /// of, in the pattern's order: the candidates for indexing the rule
+    /// (see [`RuleSet`]). An event lacking all of them cannot match.
+    pub(crate) fn anchors(&self) -> Vec<(Vec<String>, Vec<String>)> {
         let mut found = Vec::new();
-        self.root.anchors("", &mut found);
+        self.root.anchors(&mut Vec::new(), &mut found);
         found
     }
 }
@@ -117,25 +116,22 @@ impl Node {
                 .all(|alternatives| alternatives.iter().any(|alt| alt.matches(value)))
     }
 
-    fn anchors(&self, prefix: &str, found: &mut Vec<(String, Vec<String>)>) {
+    fn anchors(&self, prefix: &mut Vec<String>, found: &mut Vec<(Vec<String>, Vec<String>)>) {
         for (name, field) in &self.fields {
-            let path = if prefix.is_empty() {
-                name.clone()
-            } else {
-                format!("{prefix}.{name}")
-            };
+            prefix.push(name.clone());
             match field {
-                Field::Nested(node) => node.anchors(&path, found),
+                Field::Nested(node) => node.anchors(prefix, found),
                 Field::Leaf(conditions) => {
                     let exact: Option<Vec<String>> = conditions
                         .iter()
                         .map(|c| c.exact_string().map(str::to_string))
                         .collect();
                     if let Some(values) = exact.filter(|v| !v.is_empty()) {
-                        found.push((path, values));
+                        found.push((prefix.clone(), values));
                     }
                 }
             }
+            prefix.pop();
         }
     }
 }
