@@ -40,14 +40,26 @@ pub(crate) enum Condition {
 }
 
 impl Condition {
-    /// Tests a field's value; `None` means the field is absent. An array
-    /// matches when any of its elements does.
+    /// Tests a field's value; `None` means the field is absent.
+    ///
+    /// As in EventBridge, only leaf values (strings, numbers, booleans,
+    /// null) are tested: an array matches when any of its elements does
+    /// (arrays of arrays are flattened), and an object is not a value at
+    /// all, so it matches nothing, and `exists` treats a field holding only
+    /// objects or empty arrays as absent ("exists only works on leaf nodes").
     pub fn matches(&self, value: Option<&Value>) -> bool {
         match (self, value) {
-            (Condition::Exists(expected), v) => v.is_some() == *expected,
+            (Condition::Exists(expected), v) => v.is_some_and(has_leaf) == *expected,
             (_, None) => false,
-            (_, Some(Value::Array(items))) => items.iter().any(|item| self.matches_scalar(item)),
-            (_, Some(v)) => self.matches_scalar(v),
+            (_, Some(v)) => self.matches_leaves(v),
+        }
+    }
+
+    fn matches_leaves(&self, value: &Value) -> bool {
+        match value {
+            Value::Array(items) => items.iter().any(|item| self.matches_leaves(item)),
+            Value::Object(_) => false,
+            leaf => self.matches_scalar(leaf),
         }
     }
 
@@ -76,6 +88,15 @@ impl Condition {
             Condition::Equals(Value::String(s)) => Some(s),
             _ => None,
         }
+    }
+}
+
+/// Whether `value` is or holds (in arrays, at any depth) a leaf value.
+fn has_leaf(value: &Value) -> bool {
+    match value {
+        Value::Array(items) => items.iter().any(has_leaf),
+        Value::Object(_) => false,
+        _ => true,
     }
 }
 

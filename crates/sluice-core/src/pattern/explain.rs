@@ -17,8 +17,8 @@ pub(super) fn mismatch(node: &Node, event: &Value, path: &str) -> Option<String>
         match field {
             Field::Nested(inner) => {
                 let reason = match value {
-                    Some(Value::Array(items)) => {
-                        if items.iter().any(|item| inner.matches(item)) {
+                    Some(v @ Value::Array(_)) => {
+                        if inner.matches_within(v) {
                             None
                         } else {
                             Some(format!("no element of `{here}` matches the nested pattern"))

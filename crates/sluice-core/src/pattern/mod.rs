@@ -136,12 +136,24 @@ impl Node {
     }
 }
 
+impl Node {
+    /// Matches the value of a field this node descends into: one element
+    /// of an array must match the whole node (arrays of arrays are
+    /// flattened, as EventBridge does); an empty array holds no fields.
+    pub(super) fn matches_within(&self, value: &Value) -> bool {
+        match value {
+            Value::Array(items) if items.is_empty() => self.matches(&Value::Null),
+            Value::Array(items) => items.iter().any(|item| self.matches_within(item)),
+            v => self.matches(v),
+        }
+    }
+}
+
 impl Field {
     fn matches(&self, value: Option<&Value>) -> bool {
         match self {
             Field::Nested(node) => match value {
-                Some(Value::Array(items)) => items.iter().any(|item| node.matches(item)),
-                Some(v) => node.matches(v),
+                Some(v) => node.matches_within(v),
                 // A missing object matches only if all the pattern asks there is absence.
                 None => node.matches(&Value::Null),
             },

@@ -225,6 +225,47 @@ fn exists() {
 }
 
 #[test]
+fn exists_applies_to_leaf_values_only() {
+    // (field value, matches `exists: true`); `exists: false` is the opposite.
+    let cases = [
+        (json!("x"), true),
+        (json!(0), true),
+        (json!(false), true),
+        (json!(null), true),
+        (json!(["x"]), true),
+        (json!([[1]]), true),
+        (json!([{ "y": 1 }, 2]), true),
+        (json!({ "y": 1 }), false),
+        (json!([]), false),
+        (json!([[]]), false),
+        (json!([{ "y": 1 }]), false),
+    ];
+    for (value, exists) in cases {
+        let event = json!({ "detail": { "x": value } });
+        check(json!({ "detail": { "x": [{ "exists": true }] } }), event.clone(), exists);
+        check(json!({ "detail": { "x": [{ "exists": false }] } }), event, !exists);
+    }
+}
+
+#[test]
+fn objects_are_not_values_and_arrays_of_arrays_are_flattened() {
+    let object = json!({ "x": { "y": "a" } });
+    check(json!({ "x": [{ "anything-but": "b" }] }), object.clone(), false);
+    check(json!({ "x": [{ "numeric": [">", 0] }] }), object, false);
+    check(json!({ "x": ["a"] }), json!({ "x": [["b"], ["a"]] }), true);
+    check(
+        json!({ "x": { "y": ["a"] } }),
+        json!({ "x": [[{ "y": "b" }], [{ "y": "a" }]] }),
+        true,
+    );
+    check(
+        json!({ "x": { "y": [{ "exists": false }] } }),
+        json!({ "x": [] }),
+        true,
+    );
+}
+
+#[test]
 fn wildcard() {
     check(
         json!({ "detail": { "file": [{ "wildcard": "reports/*/q4.csv" }] } }),
