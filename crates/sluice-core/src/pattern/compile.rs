@@ -3,57 +3,103 @@
 use super::condition::{Bound, Condition, Text};
 use super::{Field, Node, Pattern};
 use serde_json::{Map, Value};
+use std::fmt;
 use std::net::IpAddr;
 
-/// A pattern that cannot be compiled, with the field path where it is wrong.
+/// One step from a pattern's root to where it is wrong: an object key
+/// (a field name, `$or`, or an operator such as `numeric`) or a list index.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathStep {
+    Key(String),
+    Index(usize),
+}
+
+/// A pattern that cannot be compiled, with where it is wrong.
+///
+/// The location is kept as steps rather than text so that a caller who
+/// knows where the pattern itself sits (`sluice validate`, in the YAML of
+/// a rule) can point at the offending key; it is displayed as
+/// `detail.amount[0].numeric` or `$or[1].source`.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{}{message}", if path.is_empty() { String::new() } else { format!("at `{path}`: ") })]
 pub struct PatternError {
-    pub path: String,
+    pub path: Vec<PathStep>,
     pub message: String,
 }
 
 impl PatternError {
-    pub(crate) fn at(path: &str, message: impl Into<String>) -> Self {
+    pub(crate) fn at(path: &[PathStep], message: impl Into<String>) -> Self {
         PatternError {
-            path: path.to_string(),
+            path: path.to_vec(),
             message: message.into(),
+        }
+    }
+
+    /// The location as text, e.g. `detail.amount[0].numeric`; empty at the root.
+    pub fn path_string(&self) -> String {
+        let mut out = String::new();
+        for step in &self.path {
+            match step {
+                PathStep::Key(k) if out.is_empty() => out.push_str(k),
+                PathStep::Key(k) => {
+                    out.push('.');
+                    out.push_str(k);
+                }
+                PathStep::Index(i) => out.push_str(&format!("[{i}]")),
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for PatternError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.path.is_empty() {
+            f.write_str(&self.message)
+        } else {
+            write!(f, "at `{}`: {}", self.path_string(), self.message)
         }
     }
 }
 
 type Result<T> = std::result::Result<T, PatternError>;
 
+/// Where the compiler is: the steps from the pattern's root.
+type Loc = [PathStep];
+
+fn key(loc: &Loc, name: &str) -> Vec<PathStep> {
+    let mut out = loc.to_vec();
+    out.push(PathStep::Key(name.to_string()));
+    out
+}
+
+fn index(loc: &Loc, i: usize) -> Vec<PathStep> {
+    let mut out = loc.to_vec();
+    out.push(PathStep::Index(i));
+    out
+}
+
 pub(super) fn compile(pattern: &Value) -> Result<Pattern> {
     let Value::Object(map) = pattern else {
-        return Err(PatternError::at("", "a pattern must be a JSON object"));
+        return Err(PatternError::at(&[], "a pattern must be a JSON object"));
     };
     if map.is_empty() {
         return Err(PatternError::at(
-            "",
+            &[],
             "a pattern must name at least one field",
         ));
     }
     Ok(Pattern {
-        root: node(map, "")?,
+        root: node(map, &[])?,
     })
 }
 
-fn join(prefix: &str, name: &str) -> String {
-    if prefix.is_empty() {
-        name.to_string()
-    } else {
-        format!("{prefix}.{name}")
-    }
-}
-
-fn node(map: &Map<String, Value>, path: &str) -> Result<Node> {
+fn node(map: &Map<String, Value>, path: &Loc) -> Result<Node> {
     let mut out = Node {
         fields: Vec::new(),
         any_of: Vec::new(),
     };
     for (name, value) in map {
-        let here = join(path, name);
+        let here = key(path, name);
         if name == "$or" {
             out.any_of.push(alternatives(value, &here)?);
             continue;
@@ -75,7 +121,8 @@ fn node(map: &Map<String, Value>, path: &str) -> Result<Node> {
             Value::Array(items) => Field::Leaf(
                 items
                     .iter()
-                    .map(|c| condition(c, &here))
+                    .enumerate()
+                    .map(|(i, c)| condition(c, &index(&here, i)))
                     .collect::<Result<_>>()?,
             ),
             other => {
@@ -90,7 +137,7 @@ fn node(map: &Map<String, Value>, path: &str) -> Result<Node> {
     Ok(out)
 }
 
-fn alternatives(value: &Value, path: &str) -> Result<Vec<Node>> {
+fn alternatives(value: &Value, path: &Loc) -> Result<Vec<Node>> {
     let Value::Array(items) = value else {
         return Err(PatternError::at(path, "`$or` takes a list of patterns"));
     };
@@ -99,17 +146,18 @@ fn alternatives(value: &Value, path: &str) -> Result<Vec<Node>> {
     }
     items
         .iter()
-        .map(|item| match item {
-            Value::Object(map) if !map.is_empty() => node(map, path),
+        .enumerate()
+        .map(|(i, item)| match item {
+            Value::Object(map) if !map.is_empty() => node(map, &index(path, i)),
             _ => Err(PatternError::at(
-                path,
+                &index(path, i),
                 "each `$or` alternative must be a non-empty object",
             )),
         })
         .collect()
 }
 
-fn condition(value: &Value, path: &str) -> Result<Condition> {
+fn condition(value: &Value, path: &Loc) -> Result<Condition> {
     let Value::Object(map) = value else {
         return match value {
             Value::Array(_) => Err(PatternError::at(
@@ -126,6 +174,7 @@ fn condition(value: &Value, path: &str) -> Result<Condition> {
             "a match condition is an object with exactly one operator",
         ));
     };
+    let path = &key(path, operator);
     match operator.as_str() {
         "prefix" => text_with_case(operand, path, "prefix", Text::Prefix, Text::PrefixIgnoreCase),
         "suffix" => text_with_case(operand, path, "suffix", Text::Suffix, Text::SuffixIgnoreCase),
@@ -144,7 +193,7 @@ fn condition(value: &Value, path: &str) -> Result<Condition> {
     }
 }
 
-fn string<'a>(operand: &'a Value, path: &str, operator: &str) -> Result<&'a str> {
+fn string<'a>(operand: &'a Value, path: &Loc, operator: &str) -> Result<&'a str> {
     operand
         .as_str()
         .ok_or_else(|| PatternError::at(path, format!("`{operator}` takes a string")))
@@ -152,7 +201,7 @@ fn string<'a>(operand: &'a Value, path: &str, operator: &str) -> Result<&'a str>
 
 fn text_with_case(
     operand: &Value,
-    path: &str,
+    path: &Loc,
     op: &str,
     plain: fn(String) -> Text,
     ignore: fn(String) -> Text,
@@ -187,7 +236,7 @@ fn wildcard(glob: &str) -> Text {
     Text::Wildcard(parts)
 }
 
-fn anything_but(operand: &Value, path: &str) -> Result<Condition> {
+fn anything_but(operand: &Value, path: &Loc) -> Result<Condition> {
     let excluded = match operand {
         Value::Array(items) if items.is_empty() => {
             return Err(PatternError::at(
@@ -217,7 +266,7 @@ fn anything_but(operand: &Value, path: &str) -> Result<Condition> {
     Ok(Condition::AnythingBut(excluded))
 }
 
-fn numeric(operand: &Value, path: &str) -> Result<Condition> {
+fn numeric(operand: &Value, path: &Loc) -> Result<Condition> {
     let Some(items) = operand
         .as_array()
         .filter(|a| !a.is_empty() && a.len() % 2 == 0)
@@ -254,7 +303,7 @@ fn numeric(operand: &Value, path: &str) -> Result<Condition> {
     Ok(Condition::Numeric(bounds))
 }
 
-fn cidr(text: &str, path: &str) -> Result<Condition> {
+fn cidr(text: &str, path: &Loc) -> Result<Condition> {
     let bad = || {
         PatternError::at(
             path,

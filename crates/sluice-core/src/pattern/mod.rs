@@ -27,7 +27,7 @@ mod explain;
 mod flat;
 mod ruleset;
 
-pub use compile::PatternError;
+pub use compile::{PathStep, PatternError};
 pub use ruleset::RuleSet;
 
 use condition::Condition;
@@ -63,7 +63,7 @@ impl Pattern {
     /// Compiles a pattern given as JSON text.
     pub fn parse(text: &str) -> Result<Pattern, PatternError> {
         let value: Value = serde_json::from_str(text)
-            .map_err(|e| PatternError::at("", format!("not valid JSON: {e}")))?;
+            .map_err(|e| PatternError::at(&[], format!("not valid JSON: {e}")))?;
         Self::compile(&value)
     }
 

@@ -344,40 +344,57 @@ fn or_alternatives() {
     check(pattern, event(), false);
 }
 
+/// (pattern, where the error is, a fragment of its message)
+fn assert_rejected(cases: &[(Value, &str, &str)]) {
+    for (pattern, path, fragment) in cases {
+        let err = Pattern::compile(pattern).expect_err(&pattern.to_string());
+        assert_eq!(err.path_string(), *path, "{pattern}: {err}");
+        assert!(err.to_string().contains(fragment), "{pattern}: {err}");
+    }
+}
+
 #[test]
 fn invalid_patterns_say_where_and_why() {
-    let cases = [
+    assert_rejected(&[
         (json!({ "source": "shop" }), "source", "must be in a list"),
         (json!({ "source": [] }), "source", "empty list"),
+        (json!({ "detail": {} }), "detail", "empty object"),
         (
             json!({ "detail": { "n": [{ "numeric": [">"] }] } }),
-            "detail.n",
-            "pairs",
+            "detail.n[0].numeric",
+            "numeric",
         ),
         (
-            json!({ "detail": { "n": [{ "numeric": ["~", 1] }] } }),
-            "detail.n",
+            json!({ "detail": { "n": [1, { "numeric": ["~", 1] }] } }),
+            "detail.n[1].numeric",
             "not one of",
         ),
         (
             json!({ "x": [{ "prefx": "a" }] }),
-            "x",
+            "x[0].prefx",
             "unknown operator `prefx`",
         ),
         (
+            json!({ "x": [{ "prefix": "a", "suffix": "b" }] }),
+            "x[0]",
+            "exactly one operator",
+        ),
+        (
             json!({ "x": [{ "cidr": "10.0.0.0/40" }] }),
-            "x",
+            "x[0].cidr",
             "not a CIDR",
         ),
         (json!({ "$or": [{ "a": ["b"] }] }), "$or", "at least two"),
-        (json!({ "x": [{ "exists": "yes" }] }), "x", "true or false"),
+        (
+            json!({ "$or": [{ "a": ["b"] }, { "c": { "d": "e" } }] }),
+            "$or[1].c.d",
+            "must be in a list",
+        ),
+        (json!({ "$or": [{ "a": ["b"] }, []] }), "$or[1]", "non-empty object"),
+        (json!({ "x": [{ "exists": "yes" }] }), "x[0].exists", "true or false"),
+        (json!({ "x": [[1]] }), "x[0]", "nested"),
         (json!([]), "", "JSON object"),
-    ];
-    for (pattern, path, fragment) in cases {
-        let err = Pattern::compile(&pattern).expect_err(&pattern.to_string());
-        assert_eq!(err.path, path, "{pattern}");
-        assert!(err.to_string().contains(fragment), "{pattern}: {err}");
-    }
+    ]);
 }
 
 #[test]
