@@ -236,34 +236,105 @@ fn wildcard(glob: &str) -> Text {
     Text::Wildcard(parts)
 }
 
+/// `anything-but` as event-ruler accepts it: a string or a number, a
+/// non-empty list of only strings or only numbers, or one of `prefix`,
+/// `suffix`, `equals-ignore-case`, `wildcard` with a string or a list of
+/// strings. Booleans, null, mixed lists and empty prefixes are rejected,
+/// as EventBridge rejects them.
 fn anything_but(operand: &Value, path: &Loc) -> Result<Condition> {
     let excluded = match operand {
-        Value::Array(items) if items.is_empty() => {
+        Value::String(_) | Value::Number(_) => vec![Condition::Equals(operand.clone())],
+        Value::Array(items) => anything_but_values(items, path)?,
+        Value::Object(map) => anything_but_text(map, path)?,
+        other => {
             return Err(PatternError::at(
                 path,
-                "`anything-but` needs at least one value",
+                format!("`anything-but` takes a string, a number, a list of strings or of numbers, or prefix, suffix, equals-ignore-case or wildcard; not {other}"),
             ))
         }
-        Value::Array(items) => items
-            .iter()
-            .map(|v| match v {
-                Value::Object(_) | Value::Array(_) => Err(PatternError::at(
-                    path,
-                    "`anything-but` lists hold plain values",
-                )),
-                scalar => Ok(Condition::Equals(scalar.clone())),
-            })
-            .collect::<Result<_>>()?,
-        Value::Object(_) => {
-            let inner = condition(operand, path)?;
-            if !matches!(inner, Condition::Text(_)) {
-                return Err(PatternError::at(path, "`anything-but` takes values, or prefix, suffix, equals-ignore-case or wildcard"));
-            }
-            vec![inner]
-        }
-        scalar => vec![Condition::Equals(scalar.clone())],
     };
     Ok(Condition::AnythingBut(excluded))
+}
+
+fn anything_but_values(items: &[Value], path: &Loc) -> Result<Vec<Condition>> {
+    if items.is_empty() {
+        return Err(PatternError::at(path, "`anything-but` needs at least one value"));
+    }
+    if let Some((i, bad)) = items
+        .iter()
+        .enumerate()
+        .find(|(_, v)| !(v.is_string() || v.is_number()))
+    {
+        return Err(PatternError::at(
+            &index(path, i),
+            format!("`anything-but` lists hold strings or numbers, not {bad}"),
+        ));
+    }
+    if !(items.iter().all(Value::is_string) || items.iter().all(Value::is_number)) {
+        return Err(PatternError::at(
+            path,
+            "an `anything-but` list holds only strings or only numbers, not a mix",
+        ));
+    }
+    Ok(items.iter().cloned().map(Condition::Equals).collect())
+}
+
+fn anything_but_text(map: &Map<String, Value>, path: &Loc) -> Result<Vec<Condition>> {
+    let mut entries = map.iter();
+    let (Some((operator, operand)), None) = (entries.next(), entries.next()) else {
+        return Err(PatternError::at(
+            path,
+            "`anything-but` takes one of prefix, suffix, equals-ignore-case or wildcard",
+        ));
+    };
+    let here = key(path, operator);
+    if !["prefix", "suffix", "equals-ignore-case", "wildcard"].contains(&operator.as_str()) {
+        return Err(PatternError::at(
+            &here,
+            format!("`anything-but` cannot apply `{operator}`; it takes prefix, suffix, equals-ignore-case or wildcard"),
+        ));
+    }
+    let texts: Vec<(&str, Vec<PathStep>)> = match operand {
+        Value::String(s) => vec![(s.as_str(), here.clone())],
+        Value::Array(items) if !items.is_empty() => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::String(s) => Ok((s.as_str(), index(&here, i))),
+                other => Err(PatternError::at(
+                    &index(&here, i),
+                    format!("`{operator}` inside `anything-but` takes strings, not {other}"),
+                )),
+            })
+            .collect::<Result<_>>()?,
+        _ => {
+            return Err(PatternError::at(
+                &here,
+                format!("`{operator}` inside `anything-but` takes a string or a non-empty list of strings"),
+            ))
+        }
+    };
+    texts
+        .into_iter()
+        .map(|(text, at)| excluded_text(operator, text, &at).map(Condition::Text))
+        .collect()
+}
+
+/// One string excluded by `anything-but` through `operator`.
+fn excluded_text(operator: &str, text: &str, path: &Loc) -> Result<Text> {
+    let non_empty = |what: &str| {
+        if text.is_empty() {
+            Err(PatternError::at(path, format!("an empty `anything-but` {what} would exclude every string")))
+        } else {
+            Ok(text.to_string())
+        }
+    };
+    match operator {
+        "prefix" => Ok(Text::Prefix(non_empty("prefix")?)),
+        "suffix" => Ok(Text::Suffix(non_empty("suffix")?)),
+        "equals-ignore-case" => Ok(Text::IgnoreCase(text.to_lowercase())),
+        _ => Ok(wildcard(text)),
+    }
 }
 
 fn numeric(operand: &Value, path: &Loc) -> Result<Condition> {

@@ -172,6 +172,44 @@ fn anything_but() {
 }
 
 #[test]
+fn anything_but_lists_of_text_operators() {
+    let on = |v: &str| json!({ "x": v });
+    let cases = [
+        (json!({ "anything-but": { "prefix": ["a", "b"] } }), "apple", false),
+        (json!({ "anything-but": { "prefix": ["a", "b"] } }), "banana", false),
+        (json!({ "anything-but": { "prefix": ["a", "b"] } }), "cherry", true),
+        (json!({ "anything-but": { "suffix": [".png", ".jpg"] } }), "x.jpg", false),
+        (json!({ "anything-but": { "suffix": [".png", ".jpg"] } }), "x.gif", true),
+        (json!({ "anything-but": { "equals-ignore-case": ["Ab", "CD"] } }), "cd", false),
+        (json!({ "anything-but": { "equals-ignore-case": ["Ab", "CD"] } }), "ef", true),
+        (json!({ "anything-but": { "wildcard": "*.tmp" } }), "a.tmp", false),
+        (json!({ "anything-but": { "wildcard": ["*.tmp", "~*"] } }), "~a", false),
+        (json!({ "anything-but": { "wildcard": ["*.tmp", "~*"] } }), "a.txt", true),
+    ];
+    for (condition, value, expected) in cases {
+        check(json!({ "x": [condition] }), on(value), expected);
+    }
+}
+
+#[test]
+fn anything_but_rejects_what_eventbridge_rejects() {
+    assert_rejected(&[
+        (json!({ "x": [{ "anything-but": [] }] }), "x[0].anything-but", "at least one"),
+        (json!({ "x": [{ "anything-but": ["a", 1] }] }), "x[0].anything-but", "not a mix"),
+        (json!({ "x": [{ "anything-but": ["a", null] }] }), "x[0].anything-but[1]", "not null"),
+        (json!({ "x": [{ "anything-but": [true] }] }), "x[0].anything-but[0]", "not true"),
+        (json!({ "x": [{ "anything-but": null }] }), "x[0].anything-but", "not null"),
+        (json!({ "x": [{ "anything-but": false }] }), "x[0].anything-but", "not false"),
+        (json!({ "x": [{ "anything-but": { "prefix": "" } }] }), "x[0].anything-but.prefix", "empty"),
+        (json!({ "x": [{ "anything-but": { "suffix": ["a", ""] } }] }), "x[0].anything-but.suffix[1]", "empty"),
+        (json!({ "x": [{ "anything-but": { "prefix": [1] } }] }), "x[0].anything-but.prefix[0]", "takes strings"),
+        (json!({ "x": [{ "anything-but": { "prefix": [] } }] }), "x[0].anything-but.prefix", "non-empty list"),
+        (json!({ "x": [{ "anything-but": { "numeric": [">", 1] } }] }), "x[0].anything-but.numeric", "cannot apply `numeric`"),
+        (json!({ "x": [{ "anything-but": { "prefix": "a", "suffix": "b" } }] }), "x[0].anything-but", "one of"),
+    ]);
+}
+
+#[test]
 fn numeric_ranges() {
     check(
         json!({ "detail": { "amount": [{ "numeric": [">", 0, "<=", 42.5] }] } }),
