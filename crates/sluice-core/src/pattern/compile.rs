@@ -337,41 +337,82 @@ fn excluded_text(operator: &str, text: &str, path: &Loc) -> Result<Text> {
     }
 }
 
+/// The largest magnitude EventBridge compares numerically (event-ruler's
+/// `ComparableNumber`): bounds beyond it are rejected, and event values
+/// beyond it never satisfy a `numeric` condition.
+pub(crate) const NUMERIC_LIMIT: f64 = 5.0e9;
+
+const NUMERIC_SHAPES: &str = "`numeric` takes [\"=\", n], a lower bound [\">\" or \">=\", n] optionally followed by an upper bound \"<\" or \"<=\", m, or an upper bound alone, e.g. [\">\", 0, \"<=\", 5]";
+
+/// `numeric` in the shapes EventBridge accepts: `=` alone, one lower bound
+/// optionally followed by one upper bound above it, or one upper bound.
 fn numeric(operand: &Value, path: &Loc) -> Result<Condition> {
-    let Some(items) = operand
-        .as_array()
-        .filter(|a| !a.is_empty() && a.len() % 2 == 0)
+    let items = match operand.as_array() {
+        Some(items) if items.len() == 2 || items.len() == 4 => items,
+        _ => return Err(PatternError::at(path, NUMERIC_SHAPES)),
+    };
+    let first = bound(items, 0, path)?;
+    if items.len() == 2 {
+        return Ok(Condition::Numeric(vec![first]));
+    }
+    let second = bound(items, 2, path)?;
+    let (Bound::Gt(low) | Bound::Ge(low), Bound::Lt(high) | Bound::Le(high)) = (first, second)
     else {
+        return Err(PatternError::at(path, NUMERIC_SHAPES));
+    };
+    if low >= high {
         return Err(PatternError::at(
             path,
-            "`numeric` takes pairs of operator and number, e.g. [\">\", 0, \"<=\", 5]",
+            format!("`numeric` range is empty: its lower bound {low} is not below its upper bound {high}"),
         ));
+    }
+    Ok(Condition::Numeric(vec![first, second]))
+}
+
+/// The comparison at `items[at]` and its number at `items[at + 1]`.
+fn bound(items: &[Value], at: usize, path: &Loc) -> Result<Bound> {
+    let n = number(&items[at + 1], &index(path, at + 1))?;
+    match items[at].as_str() {
+        Some("=") => Ok(Bound::Eq(n)),
+        Some("<") => Ok(Bound::Lt(n)),
+        Some("<=") => Ok(Bound::Le(n)),
+        Some(">") => Ok(Bound::Gt(n)),
+        Some(">=") => Ok(Bound::Ge(n)),
+        _ => Err(PatternError::at(
+            &index(path, at),
+            format!("`numeric` operator {} is not one of =, <, <=, >, >=", items[at]),
+        )),
+    }
+}
+
+/// A bound within EventBridge's range and precision (six decimals).
+fn number(value: &Value, path: &Loc) -> Result<f64> {
+    let Some(n) = value.as_f64() else {
+        return Err(PatternError::at(path, format!("`numeric` bound {value} is not a number")));
     };
-    let bounds = items
-        .chunks(2)
-        .map(|pair| {
-            let n = pair[1].as_f64().ok_or_else(|| {
-                PatternError::at(path, format!("`numeric` bound {} is not a number", pair[1]))
-            })?;
-            Ok(match pair[0].as_str() {
-                Some("=") => Bound::Eq(n),
-                Some("<") => Bound::Lt(n),
-                Some("<=") => Bound::Le(n),
-                Some(">") => Bound::Gt(n),
-                Some(">=") => Bound::Ge(n),
-                _ => {
-                    return Err(PatternError::at(
-                        path,
-                        format!(
-                            "`numeric` operator {} is not one of =, <, <=, >, >=",
-                            pair[0]
-                        ),
-                    ))
-                }
-            })
-        })
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Condition::Numeric(bounds))
+    if !(-NUMERIC_LIMIT..=NUMERIC_LIMIT).contains(&n) {
+        return Err(PatternError::at(
+            path,
+            format!("`numeric` bound {value} is outside -5e9..5e9, the range EventBridge compares"),
+        ));
+    }
+    if decimals(&value.to_string()) > 6 {
+        return Err(PatternError::at(
+            path,
+            format!("`numeric` bound {value} has more than 6 decimals, the precision EventBridge compares"),
+        ));
+    }
+    Ok(n)
+}
+
+/// Digits after the decimal point of a JSON number's text (`1.5e-3` → 4).
+fn decimals(text: &str) -> i64 {
+    let (mantissa, exponent) = match text.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i64>().unwrap_or(0)),
+        None => (text, 0),
+    };
+    let fraction = mantissa.split_once('.').map_or(0, |(_, f)| f.trim_end_matches('0').len());
+    (fraction as i64 - exponent).max(0)
 }
 
 fn cidr(text: &str, path: &Loc) -> Result<Condition> {

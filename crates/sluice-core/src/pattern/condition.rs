@@ -68,9 +68,10 @@ impl Condition {
             Condition::Equals(expected) => equals(expected, value),
             Condition::Text(text) => value.as_str().is_some_and(|s| text.matches(s)),
             Condition::AnythingBut(excluded) => !excluded.iter().any(|c| c.matches_scalar(value)),
-            Condition::Numeric(bounds) => value
-                .as_f64()
-                .is_some_and(|n| bounds.iter().all(|b| b.holds(n))),
+            // EventBridge compares numbers only within ±5e9.
+            Condition::Numeric(bounds) => value.as_f64().is_some_and(|n| {
+                n.abs() <= super::compile::NUMERIC_LIMIT && bounds.iter().all(|b| b.holds(n))
+            }),
             Condition::Exists(expected) => *expected,
             Condition::Cidr {
                 network,

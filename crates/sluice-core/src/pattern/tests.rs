@@ -234,6 +234,44 @@ fn numeric_ranges() {
 }
 
 #[test]
+fn numeric_shapes() {
+    let cases = [
+        (json!(["<", 5]), 4.9, true),
+        (json!(["<=", 5]), 5.0, true),
+        (json!([">=", 5]), 5.0, true),
+        (json!([">", 5, "<", 6]), 5.5, true),
+        (json!([">", 5, "<", 6]), 6.0, false),
+        (json!([">=", -1.5, "<=", -1]), -1.0, true),
+        (json!(["=", 0.000001]), 0.000001, true),
+        (json!([">", 0]), 6.0e9, false),
+    ];
+    for (bounds, value, expected) in cases {
+        check(json!({ "x": [{ "numeric": bounds }] }), json!({ "x": value }), expected);
+    }
+}
+
+#[test]
+fn numeric_rejects_shapes_eventbridge_rejects() {
+    let at = |i: usize| format!("x[0].numeric[{i}]");
+    let shape = "numeric` takes";
+    assert_rejected(&[
+        (json!({ "x": [{ "numeric": [] }] }), "x[0].numeric", shape),
+        (json!({ "x": [{ "numeric": [">", 1, "<"] }] }), "x[0].numeric", shape),
+        (json!({ "x": [{ "numeric": [">", 1, "<", 5, "<", 6] }] }), "x[0].numeric", shape),
+        (json!({ "x": [{ "numeric": ["<", 5, ">", 1] }] }), "x[0].numeric", shape),
+        (json!({ "x": [{ "numeric": [">", 1, ">", 2] }] }), "x[0].numeric", shape),
+        (json!({ "x": [{ "numeric": ["=", 1, "<", 2] }] }), "x[0].numeric", shape),
+        (json!({ "x": [{ "numeric": [">", 5, "<", 5] }] }), "x[0].numeric", "empty"),
+        (json!({ "x": [{ "numeric": "> 5" }] }), "x[0].numeric", shape),
+        (json!({ "x": [{ "numeric": [">", "5"] }] }), &at(1), "not a number"),
+        (json!({ "x": [{ "numeric": ["!=", 5] }] }), &at(0), "not one of"),
+        (json!({ "x": [{ "numeric": [">", 5.0e9 + 1.0] }] }), &at(1), "outside"),
+        (json!({ "x": [{ "numeric": [">", 0, "<", -6.0e9] }] }), &at(3), "outside"),
+        (json!({ "x": [{ "numeric": ["=", 0.0000001] }] }), &at(1), "6 decimals"),
+    ]);
+}
+
+#[test]
 fn exists() {
     check(
         json!({ "detail": { "currency": [{ "exists": true }] } }),
@@ -404,7 +442,7 @@ fn invalid_patterns_say_where_and_why() {
         ),
         (
             json!({ "detail": { "n": [1, { "numeric": ["~", 1] }] } }),
-            "detail.n[1].numeric",
+            "detail.n[1].numeric[0]",
             "not one of",
         ),
         (
