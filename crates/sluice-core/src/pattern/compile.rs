@@ -179,7 +179,7 @@ fn condition(value: &Value, path: &Loc) -> Result<Condition> {
         "prefix" => text_with_case(operand, path, "prefix", Text::Prefix, Text::PrefixIgnoreCase),
         "suffix" => text_with_case(operand, path, "suffix", Text::Suffix, Text::SuffixIgnoreCase),
         "equals-ignore-case" => Ok(Condition::Text(Text::IgnoreCase(string(operand, path, operator)?.to_lowercase()))),
-        "wildcard" => Ok(Condition::Text(wildcard(string(operand, path, operator)?))),
+        "wildcard" => Ok(Condition::Text(wildcard(string(operand, path, operator)?, path)?)),
         "anything-but" => anything_but(operand, path),
         "numeric" => numeric(operand, path),
         "exists" => match operand {
@@ -219,21 +219,38 @@ fn text_with_case(
     }
 }
 
-fn wildcard(glob: &str) -> Text {
-    // Split on unescaped `*`; `\*` is a literal star.
+/// A `wildcard` glob, parsed as event-ruler does: `*` matches any run of
+/// characters, `\\*` is a literal star and `\\\\` a literal backslash; two
+/// stars in a row and a backslash before anything else are errors.
+fn wildcard(glob: &str, path: &Loc) -> Result<Text> {
     let mut parts = vec![String::new()];
-    let mut chars = glob.chars().peekable();
-    while let Some(c) = chars.next() {
+    let mut chars = glob.chars().enumerate().peekable();
+    while let Some((at, c)) = chars.next() {
+        let piece = parts.last_mut().expect("parts is never empty");
         match c {
-            '\\' if chars.peek() == Some(&'*') => parts
-                .last_mut()
-                .expect("non-empty")
-                .push(chars.next().expect("peeked")),
+            '*' if chars.peek().is_some_and(|&(_, next)| next == '*') => {
+                return Err(PatternError::at(
+                    path,
+                    format!("`wildcard` {glob:?} has consecutive `*` at character {at}; use one"),
+                ))
+            }
             '*' => parts.push(String::new()),
-            other => parts.last_mut().expect("non-empty").push(other),
+            '\\' => match chars.next() {
+                Some((_, escaped @ ('*' | '\\'))) => piece.push(escaped),
+                _ => {
+                    return Err(PatternError::at(
+                        path,
+                        format!("`wildcard` {glob:?} has an invalid escape at character {at}: `\\` escapes only `*` or `\\`"),
+                    ))
+                }
+            },
+            other => piece.push(other),
         }
     }
-    Text::Wildcard(parts)
+    Ok(Text::Wildcard {
+        glob: glob.to_string(),
+        parts,
+    })
 }
 
 /// `anything-but` as event-ruler accepts it: a string or a number, a
@@ -333,7 +350,7 @@ fn excluded_text(operator: &str, text: &str, path: &Loc) -> Result<Text> {
         "prefix" => Ok(Text::Prefix(non_empty("prefix")?)),
         "suffix" => Ok(Text::Suffix(non_empty("suffix")?)),
         "equals-ignore-case" => Ok(Text::IgnoreCase(text.to_lowercase())),
-        _ => Ok(wildcard(text)),
+        _ => wildcard(text, path),
     }
 }
 

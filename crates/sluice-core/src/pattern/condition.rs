@@ -21,7 +21,9 @@ pub(crate) enum Text {
     Suffix(String),
     SuffixIgnoreCase(String),
     IgnoreCase(String),
-    Wildcard(Vec<String>),
+    /// `glob` as written (for explanations), and its literal pieces
+    /// between unescaped `*`s.
+    Wildcard { glob: String, parts: Vec<String> },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -117,7 +119,7 @@ impl Text {
             Text::Suffix(x) => s.ends_with(x.as_str()),
             Text::SuffixIgnoreCase(x) => s.to_lowercase().ends_with(x.as_str()),
             Text::IgnoreCase(x) => s.to_lowercase() == *x,
-            Text::Wildcard(parts) => wildcard(parts, s),
+            Text::Wildcard { parts, .. } => wildcard(parts, s),
         }
     }
 }

@@ -386,6 +386,41 @@ fn wildcard() {
 }
 
 #[test]
+fn wildcard_escapes() {
+    // Raw glob text (as it is after JSON decoding), value, matches.
+    let cases = [
+        (r"a\*b", "a*b", true),
+        (r"a\*b", "axb", false),
+        (r"a\\*", r"a\", true),
+        (r"a\\*", r"a\zz", true),
+        (r"a\\*", "azz", false),
+        (r"\**", "*anything", true),
+        (r"\**", "anything", false),
+        (r"*\*", "x*", true),
+        ("*", "", true),
+        ("a*", "a", true),
+    ];
+    for (glob, value, expected) in cases {
+        check(json!({ "x": [{ "wildcard": glob }] }), json!({ "x": value }), expected);
+    }
+}
+
+#[test]
+fn wildcard_rejects_consecutive_stars_and_bad_escapes() {
+    assert_rejected(&[
+        (json!({ "x": [{ "wildcard": "a**b" }] }), "x[0].wildcard", "consecutive `*`"),
+        (json!({ "x": [{ "wildcard": r"a\\**" }] }), "x[0].wildcard", "consecutive `*`"),
+        (json!({ "x": [{ "wildcard": r"a\b" }] }), "x[0].wildcard", "invalid escape"),
+        (json!({ "x": [{ "wildcard": "a\\" }] }), "x[0].wildcard", "invalid escape"),
+        (
+            json!({ "x": [{ "anything-but": { "wildcard": ["a*", "**"] } }] }),
+            "x[0].anything-but.wildcard[1]",
+            "consecutive `*`",
+        ),
+    ]);
+}
+
+#[test]
 fn cidr() {
     check(
         json!({ "detail": { "ip": [{ "cidr": "10.0.0.0/16" }] } }),
