@@ -220,7 +220,7 @@ fn text_with_case(
 }
 
 /// A `wildcard` glob, parsed as event-ruler does: `*` matches any run of
-/// characters, `\\*` is a literal star and `\\\\` a literal backslash; two
+/// characters, `\*` is a literal star and `\\` a literal backslash; two
 /// stars in a row and a backslash before anything else are errors.
 fn wildcard(glob: &str, path: &Loc) -> Result<Text> {
     let mut parts = vec![String::new()];

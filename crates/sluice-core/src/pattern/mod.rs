@@ -87,9 +87,19 @@ impl Pattern {
         }
     }
 
-    /// `None` when the event matches, else why not (the first field that failed).
+    /// `None` when the event matches, else why not: every failing field,
+    /// separated by `; ` (see [`Pattern::mismatches`]).
     pub fn mismatch(&self, event: &Value) -> Option<String> {
-        explain::mismatch(&self.root, event, "")
+        let reasons = self.mismatches(event);
+        (!reasons.is_empty()).then(|| reasons.join("; "))
+    }
+
+    /// Every reason the event fails, one per failing field or `$or`; empty
+    /// when it matches. Conditions are quoted in pattern syntax.
+    pub fn mismatches(&self, event: &Value) -> Vec<String> {
+        let mut reasons = Vec::new();
+        explain::mismatches(&self.root, event, "", &mut reasons);
+        reasons
     }
 
     /// Every field path (as its segments: a field name may itself contain
