@@ -202,6 +202,15 @@ fn topics_triggers_rules() {
                 (8, 11, "rules.b.targets[1].functon", "unknown field `functon`", Some("function")),
             ],
         ),
+        (
+            "malformed patterns, at the offending key",
+            "functions:\n  f: { run: x }\nrules:\n  a:\n    pattern:\n      source: shop\n    targets: [{ function: f }]\n  b:\n    pattern: { detail: { kind: [{ prefx: a }] } }\n    targets: [{ function: f }]\n  c:\n    pattern: { $or: [{ source: [a] }, { detail: { n: [{ exists: maybe }] } }] }\n    targets: [{ function: f }]\n",
+            &[
+                (7, 7, "rules.a.pattern.source", "invalid event pattern: match values must be in a list", None),
+                (10, 35, "rules.b.pattern.detail.kind[0].prefx", "unknown operator `prefx`", None),
+                (13, 57, "rules.c.pattern.$or[1].detail.n[0].exists", "`exists` takes true or false", None),
+            ],
+        ),
     ];
     for (name, body, want) in cases {
         check(name, body, want);

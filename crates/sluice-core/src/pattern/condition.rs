@@ -21,7 +21,9 @@ pub(crate) enum Text {
     Suffix(String),
     SuffixIgnoreCase(String),
     IgnoreCase(String),
-    Wildcard(Vec<String>),
+    /// `glob` as written (for explanations), and its literal pieces
+    /// between unescaped `*`s.
+    Wildcard { glob: String, parts: Vec<String> },
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -40,14 +42,26 @@ pub(crate) enum Condition {
 }
 
 impl Condition {
-    /// Tests a field's value; `None` means the field is absent. An array
-    /// matches when any of its elements does.
+    /// Tests a field's value; `None` means the field is absent.
+    ///
+    /// As in EventBridge, only leaf values (strings, numbers, booleans,
+    /// null) are tested: an array matches when any of its elements does
+    /// (arrays of arrays are flattened), and an object is not a value at
+    /// all, so it matches nothing, and `exists` treats a field holding only
+    /// objects or empty arrays as absent ("exists only works on leaf nodes").
     pub fn matches(&self, value: Option<&Value>) -> bool {
         match (self, value) {
-            (Condition::Exists(expected), v) => v.is_some() == *expected,
+            (Condition::Exists(expected), v) => v.is_some_and(has_leaf) == *expected,
             (_, None) => false,
-            (_, Some(Value::Array(items))) => items.iter().any(|item| self.matches_scalar(item)),
-            (_, Some(v)) => self.matches_scalar(v),
+            (_, Some(v)) => self.matches_leaves(v),
+        }
+    }
+
+    fn matches_leaves(&self, value: &Value) -> bool {
+        match value {
+            Value::Array(items) => items.iter().any(|item| self.matches_leaves(item)),
+            Value::Object(_) => false,
+            leaf => self.matches_scalar(leaf),
         }
     }
 
@@ -56,9 +70,10 @@ impl Condition {
             Condition::Equals(expected) => equals(expected, value),
             Condition::Text(text) => value.as_str().is_some_and(|s| text.matches(s)),
             Condition::AnythingBut(excluded) => !excluded.iter().any(|c| c.matches_scalar(value)),
-            Condition::Numeric(bounds) => value
-                .as_f64()
-                .is_some_and(|n| bounds.iter().all(|b| b.holds(n))),
+            // EventBridge compares numbers only within ±5e9.
+            Condition::Numeric(bounds) => value.as_f64().is_some_and(|n| {
+                n.abs() <= super::compile::NUMERIC_LIMIT && bounds.iter().all(|b| b.holds(n))
+            }),
             Condition::Exists(expected) => *expected,
             Condition::Cidr {
                 network,
@@ -79,6 +94,15 @@ impl Condition {
     }
 }
 
+/// Whether `value` is or holds (in arrays, at any depth) a leaf value.
+fn has_leaf(value: &Value) -> bool {
+    match value {
+        Value::Array(items) => items.iter().any(has_leaf),
+        Value::Object(_) => false,
+        _ => true,
+    }
+}
+
 /// Numbers compare by value (`5` equals `5.0`); everything else by JSON equality.
 fn equals(expected: &Value, actual: &Value) -> bool {
     match (expected, actual) {
@@ -95,7 +119,7 @@ impl Text {
             Text::Suffix(x) => s.ends_with(x.as_str()),
             Text::SuffixIgnoreCase(x) => s.to_lowercase().ends_with(x.as_str()),
             Text::IgnoreCase(x) => s.to_lowercase() == *x,
-            Text::Wildcard(parts) => wildcard(parts, s),
+            Text::Wildcard { parts, .. } => wildcard(parts, s),
         }
     }
 }

@@ -27,7 +27,7 @@ mod explain;
 mod flat;
 mod ruleset;
 
-pub use compile::PatternError;
+pub use compile::{PathStep, PatternError};
 pub use ruleset::RuleSet;
 
 use condition::Condition;
@@ -63,7 +63,7 @@ impl Pattern {
     /// Compiles a pattern given as JSON text.
     pub fn parse(text: &str) -> Result<Pattern, PatternError> {
         let value: Value = serde_json::from_str(text)
-            .map_err(|e| PatternError::at("", format!("not valid JSON: {e}")))?;
+            .map_err(|e| PatternError::at(&[], format!("not valid JSON: {e}")))?;
         Self::compile(&value)
     }
 
@@ -87,19 +87,28 @@ impl Pattern {
         }
     }
 
-    /// `None` when the event matches, else why not (the first field that failed).
+    /// `None` when the event matches, else why not: every failing field,
+    /// separated by `; ` (see [`Pattern::mismatches`]).
     pub fn mismatch(&self, event: &Value) -> Option<String> {
-        explain::mismatch(&self.root, event, "")
+        let reasons = self.mismatches(event);
+        (!reasons.is_empty()).then(|| reasons.join("; "))
     }
 
-    /// Exact string values that every matching event has at a field path
-    /// (`source`, `detail.kind`), used to index rules: an event lacking all of
-    /// them cannot match, so the rule need not be tried.
-    /// Every field path with exact string values, in the pattern's order:
-    /// the candidates for indexing the rule (see [`RuleSet`]).
-    pub(crate) fn anchors(&self) -> Vec<(String, Vec<String>)> {
+    /// Every reason the event fails, one per failing field or `$or`; empty
+    /// when it matches. Conditions are quoted in pattern syntax.
+    pub fn mismatches(&self, event: &Value) -> Vec<String> {
+        let mut reasons = Vec::new();
+        explain::mismatches(&self.root, event, "", &mut reasons);
+        reasons
+    }
+
+    /// Every field path (as its segments: a field name may itself contain
+    /// `.`) whose exact string values every matching event must have one
+    /// of, in the pattern's order: the candidates for indexing the rule
+    /// (see [`RuleSet`]). An event lacking all of them cannot match.
+    pub(crate) fn anchors(&self) -> Vec<(Vec<String>, Vec<String>)> {
         let mut found = Vec::new();
-        self.root.anchors("", &mut found);
+        self.root.anchors(&mut Vec::new(), &mut found);
         found
     }
 }
@@ -117,25 +126,35 @@ impl Node {
                 .all(|alternatives| alternatives.iter().any(|alt| alt.matches(value)))
     }
 
-    fn anchors(&self, prefix: &str, found: &mut Vec<(String, Vec<String>)>) {
+    fn anchors(&self, prefix: &mut Vec<String>, found: &mut Vec<(Vec<String>, Vec<String>)>) {
         for (name, field) in &self.fields {
-            let path = if prefix.is_empty() {
-                name.clone()
-            } else {
-                format!("{prefix}.{name}")
-            };
+            prefix.push(name.clone());
             match field {
-                Field::Nested(node) => node.anchors(&path, found),
+                Field::Nested(node) => node.anchors(prefix, found),
                 Field::Leaf(conditions) => {
                     let exact: Option<Vec<String>> = conditions
                         .iter()
                         .map(|c| c.exact_string().map(str::to_string))
                         .collect();
                     if let Some(values) = exact.filter(|v| !v.is_empty()) {
-                        found.push((path, values));
+                        found.push((prefix.clone(), values));
                     }
                 }
             }
+            prefix.pop();
+        }
+    }
+}
+
+impl Node {
+    /// Matches the value of a field this node descends into: one element
+    /// of an array must match the whole node (arrays of arrays are
+    /// flattened, as EventBridge does); an empty array holds no fields.
+    pub(super) fn matches_within(&self, value: &Value) -> bool {
+        match value {
+            Value::Array(items) if items.is_empty() => self.matches(&Value::Null),
+            Value::Array(items) => items.iter().any(|item| self.matches_within(item)),
+            v => self.matches(v),
         }
     }
 }
@@ -144,8 +163,7 @@ impl Field {
     fn matches(&self, value: Option<&Value>) -> bool {
         match self {
             Field::Nested(node) => match value {
-                Some(Value::Array(items)) => items.iter().any(|item| node.matches(item)),
-                Some(v) => node.matches(v),
+                Some(v) => node.matches_within(v),
                 // A missing object matches only if all the pattern asks there is absence.
                 None => node.matches(&Value::Null),
             },

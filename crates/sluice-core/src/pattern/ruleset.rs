@@ -68,7 +68,8 @@ pub struct RuleSet<T> {
     /// Per rule (same index): where its flat checks are, if it has them.
     shapes: Vec<Shape>,
     flat: FlatRules,
-    /// Distinct anchor paths, split into segments.
+    /// Distinct anchor paths as segments, never joined: a field name may
+    /// contain `.` (`"a.b"` is not `a` → `b`).
     anchor_paths: Vec<Vec<String>>,
     /// Per anchor path (same index as `anchor_paths`): exact value → rules anchored there.
     pub(super) anchored: Vec<Index>,
@@ -113,8 +114,7 @@ impl<T> RuleSet<T> {
                 let slot = match self.slot_of(&path) {
                     Some(slot) => slot,
                     None => {
-                        self.anchor_paths
-                            .push(path.split('.').map(str::to_string).collect());
+                        self.anchor_paths.push(path);
                         self.anchored.push(Index::default());
                         self.anchor_paths.len() - 1
                     }
@@ -132,10 +132,8 @@ impl<T> RuleSet<T> {
         self.rules.push((payload, pattern));
     }
 
-    fn slot_of(&self, path: &str) -> Option<usize> {
-        self.anchor_paths
-            .iter()
-            .position(|p| p.iter().map(String::as_str).eq(path.split('.')))
+    fn slot_of(&self, path: &[String]) -> Option<usize> {
+        self.anchor_paths.iter().position(|p| p == path)
     }
 
     pub fn len(&self) -> usize {

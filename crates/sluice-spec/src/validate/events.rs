@@ -4,6 +4,7 @@ use super::data::s3_events;
 use super::{at, Cx};
 use crate::locate::{At, YamlPath};
 use crate::model::Project;
+use sluice_core::pattern::PathStep;
 use std::collections::HashMap;
 
 pub(super) fn topics(cx: &mut Cx, project: &Project) {
@@ -157,9 +158,18 @@ pub(super) fn triggers(cx: &mut Cx, project: &Project) {
     }
 }
 
+/// Checks an event pattern the way the bus will compile it, reporting a
+/// malformed one at the offending key inside the pattern.
 fn pattern(cx: &mut Cx, path: &YamlPath, p: &serde_json::Value) {
     match p.as_object() {
-        Some(m) if !m.is_empty() => {}
+        Some(m) if !m.is_empty() => {
+            if let Err(err) = sluice_core::pattern::Pattern::compile(p) {
+                cx.rep.error_key(
+                    &pattern_path(path, &err.path),
+                    format!("invalid event pattern: {}", err.message),
+                );
+            }
+        }
         Some(_) => cx.rep.error(
             path,
             "an event pattern must not be empty; it would match every event",
@@ -169,6 +179,14 @@ fn pattern(cx: &mut Cx, path: &YamlPath, p: &serde_json::Value) {
             "an event pattern is a map, e.g. `{ source: [shop], detail-type: [order] }`",
         ),
     }
+}
+
+/// The YAML path of a place inside the pattern at `path`.
+fn pattern_path(path: &YamlPath, steps: &[PathStep]) -> YamlPath {
+    steps.iter().fold(path.clone(), |p, step| match step {
+        PathStep::Key(k) => p.key(k.as_str()),
+        PathStep::Index(i) => p.index(*i),
+    })
 }
 
 pub(super) fn rules(cx: &mut Cx, project: &Project) {

@@ -19,16 +19,26 @@ pub fn test_pattern(pattern: &str, event: &str, as_json: bool) -> Result<ExitCod
             return Ok(ExitCode::from(2));
         }
     };
-    let why_not = pattern.mismatch(&event);
+    let reasons = pattern.mismatches(&event);
+    let matches = reasons.is_empty();
     if as_json {
-        output::print_json(&json!({ "matches": why_not.is_none(), "reason": why_not }));
+        let reason = (!matches).then(|| reasons.join("; "));
+        output::print_json(
+            &json!({ "matches": matches, "reason": reason, "reasons": reasons }),
+        );
     } else {
-        match &why_not {
-            None => println!("match"),
-            Some(reason) => println!("no match: {reason}"),
+        match reasons.as_slice() {
+            [] => println!("match"),
+            [one] => println!("no match: {one}"),
+            many => {
+                println!("no match ({} reasons):", many.len());
+                for reason in many {
+                    println!("  - {reason}");
+                }
+            }
         }
     }
-    Ok(if why_not.is_none() {
+    Ok(if matches {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
