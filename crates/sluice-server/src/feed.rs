@@ -8,9 +8,12 @@
 //! client always knows where the run stands. The feed ends after the run
 //! reaches a terminal status and every line has been sent.
 
+use futures::future::{BoxFuture, FutureExt, Shared};
 use serde_json::{json, Value};
 use sluice_engine::{Engine, Notice};
 use sluice_store::{LogLine, RunRecord};
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -24,12 +27,77 @@ pub struct FeedItem {
     pub data: Value,
 }
 
+/// Lines read from the store at once.
+const PAGE: usize = 500;
+
+/// One read of a run for its feed: the run, then its lines after a
+/// position as feed items (`None` for lines this feed does not send).
+struct Read {
+    run: RunRecord,
+    items: Vec<(i64, Option<FeedItem>)>,
+}
+
+type SharedRead = Shared<BoxFuture<'static, Result<Arc<Read>, String>>>;
+
+/// Reads in flight or done, by store, run and position, with the hub
+/// generation they were made at.
+type Reads = HashMap<(usize, String, i64), (u64, SharedRead)>;
+
+static READS: LazyLock<Mutex<Reads>> = LazyLock::new(Default::default);
+
+/// The run and its lines after `after`, read once for all the clients of
+/// the run that are at the same position: a progress report seen by 10,000
+/// subscribers costs one read of the store, not 10,000. A read is shared
+/// only among clients woken by notices it already reflects (see
+/// [`sluice_engine::Hub::generation`]), so none misses a line.
+async fn shared_read(engine: &Engine, run_id: &str, after: i64) -> Result<Arc<Read>, String> {
+    let generation = engine.hub().generation();
+    let store = engine.store().clone();
+    let key = (
+        Arc::as_ptr(&store) as *const () as usize,
+        run_id.to_string(),
+        after,
+    );
+    let read = {
+        let mut reads = READS.lock().expect("feed reads poisoned");
+        match reads.get(&key) {
+            Some((made_at, read)) if *made_at == generation => read.clone(),
+            _ => {
+                let run_id = run_id.to_string();
+                let read = async move {
+                    let run = store.get_run(&run_id).await.map_err(|e| e.to_string())?;
+                    let lines = store
+                        .read_logs(&run_id, after, PAGE)
+                        .await
+                        .map_err(|e| e.to_string())?;
+                    // Status lines are the pipeline feed's; this feed reads the run itself.
+                    let items = lines
+                        .iter()
+                        .map(|line| {
+                            let item = (line.stream != sluice_store::STATUS_STREAM)
+                                .then(|| log_item(line));
+                            (line.seq, item)
+                        })
+                        .collect();
+                    Ok(Arc::new(Read { run, items }))
+                }
+                .boxed()
+                .shared();
+                reads.retain(|_, (made_at, _)| *made_at == generation);
+                reads.insert(key, (generation, read.clone()));
+                read
+            }
+        }
+    };
+    read.await
+}
+
 /// Keep-alive period: a client sees a comment at least this often.
 pub const KEEP_ALIVE: Duration = Duration::from_secs(15);
 
 /// Starts producing the feed of `run_id` after log sequence `after`.
 pub fn run_feed(engine: Engine, run_id: String, after: i64) -> mpsc::Receiver<FeedItem> {
-    let (tx, rx) = mpsc::channel(256);
+    let (tx, rx) = mpsc::channel(32);
     tokio::spawn(async move {
         if let Err(reason) = produce(&engine, &run_id, after, &tx).await {
             let _ = tx
@@ -56,24 +124,15 @@ async fn produce(
         // The run is read before its lines: an attempt's lines are stored before
         // the run's status changes, so a terminal run's lines are all in this read
         // and the final status goes out after them.
-        let run = engine
-            .store()
-            .get_run(run_id)
-            .await
-            .map_err(|e| e.to_string())?;
-        let lines = engine
-            .store()
-            .read_logs(run_id, after, 500)
-            .await
-            .map_err(|e| e.to_string())?;
-        for line in &lines {
-            after = line.seq;
-            // Status lines are the pipeline feed's; this feed reads the run itself.
-            if line.stream != sluice_store::STATUS_STREAM {
-                send(tx, log_item(line)).await?;
+        let read = shared_read(engine, run_id, after).await?;
+        let (run, items) = (&read.run, &read.items);
+        for (seq, item) in items {
+            after = *seq;
+            if let Some(item) = item {
+                send(tx, item.clone()).await?;
             }
         }
-        if lines.len() == 500 {
+        if items.len() == PAGE {
             continue;
         }
         if last_status != Some(run.status) {

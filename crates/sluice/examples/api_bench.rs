@@ -5,7 +5,9 @@
 //!   warm Lambda-runtime handler (awslambdaric), against running the same
 //!   10,000 items as 10,000 separate pipeline runs;
 //! * latency from a handler's progress report to a WebSocket client of the
-//!   run's live feed (p50, p99), against polling `/v1/runs/{id}/logs`.
+//!   run's live feed (p50, p99), against polling `/v1/runs/{id}/logs`;
+//! * the same with `SUBSCRIBERS` (default 10,000) clients of one run at
+//!   once: time to connect them, latency to every one, the server's memory.
 //!
 //! Usage: `api_bench SLUICE_BINARY PYTHON [ITEMS]`.
 
@@ -26,6 +28,8 @@ functions:
     concurrency: 8
   reporter:
     run: PYTHON reporter.py
+  gated:
+    run: PYTHON gated.py
 pipelines:
   noop:
     phases:
@@ -43,6 +47,23 @@ pipelines:
   progress:
     phases:
       - { name: report, function: reporter }
+  broadcast:
+    phases:
+      - { name: report, function: gated }
+"#;
+
+/// Waits for the file `go` (all subscribers connected), then reports 20
+/// times, 50 ms apart, each carrying its send time.
+const GATED: &str = r#"import json, os, sys, time, urllib.request
+sys.stdin.read()
+while not os.path.exists("go"):
+    time.sleep(0.01)
+url = os.environ["SLUICE_PROGRESS_URL"]
+for i in range(1, 21):
+    body = json.dumps({"done": i, "total": 20, "message": repr(time.time())}).encode()
+    urllib.request.urlopen(urllib.request.Request(url, data=body, headers={"Content-Type": "application/json"})).read()
+    time.sleep(0.05)
+print("{}")
 "#;
 
 const APP: &str = "def handler(event, context):\n    return event\n";
@@ -181,7 +202,8 @@ async fn progress_over_websocket(http: &reqwest::Client, api: &str) -> Vec<f64> 
             continue;
         };
         let item: Value = serde_json::from_str(&text).unwrap();
-        if item["kind"] == "progress" {
+        // The handler's reports (the run's own aggregate has no step).
+        if item["kind"] == "progress" && item["data"]["step"] == "report" {
             let sent: f64 = item["data"]["report"]["message"]
                 .as_str()
                 .unwrap()
@@ -217,7 +239,7 @@ async fn progress_by_polling(http: &reqwest::Client, api: &str) -> Vec<f64> {
             .unwrap();
         let lines = page["lines"].as_array().cloned().unwrap_or_default();
         for line in &lines {
-            if line["stream"] == "progress" {
+            if line["stream"] == "progress" && line["step"] == "report" {
                 let report: Value = serde_json::from_str(line["line"].as_str().unwrap()).unwrap();
                 let sent: f64 = report["message"].as_str().unwrap().parse().unwrap();
                 latencies.push((now_s() - sent) * 1000.0);
@@ -228,6 +250,78 @@ async fn progress_by_polling(http: &reqwest::Client, api: &str) -> Vec<f64> {
             return latencies;
         }
     }
+}
+
+/// `subscribers` WebSocket clients of one run's feed: how long they take
+/// to connect, the latencies of each report to each of them, and the
+/// server's peak memory.
+async fn progress_to_many(
+    http: &reqwest::Client,
+    api: &str,
+    dir: &Path,
+    server_pid: u32,
+    subscribers: usize,
+) -> (Duration, Vec<f64>, usize, String) {
+    let accepted: Value = http
+        .post(format!("{api}/v1/pipelines/broadcast/runs"))
+        .json(&json!({}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let ws_url = format!(
+        "{}{}",
+        api.replace("http://", "ws://"),
+        accepted["ws_url"].as_str().unwrap()
+    );
+    let start = Instant::now();
+    let sockets: Vec<_> = futures::stream::iter(0..subscribers)
+        .map(|_| {
+            let url = ws_url.clone();
+            async move { tokio_tungstenite::connect_async(url).await.unwrap().0 }
+        })
+        .buffer_unordered(256)
+        .collect()
+        .await;
+    let connected = start.elapsed();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    for mut socket in sockets {
+        let tx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(Ok(message)) = socket.next().await {
+                let tokio_tungstenite::tungstenite::Message::Text(text) = message else {
+                    continue;
+                };
+                let item: Value = serde_json::from_str(&text).unwrap();
+                if item["kind"] == "progress" && item["data"]["step"] == "report" {
+                    let sent: f64 = item["data"]["report"]["message"]
+                        .as_str()
+                        .unwrap()
+                        .parse()
+                        .unwrap();
+                    let _ = tx.send((now_s() - sent) * 1000.0);
+                }
+            }
+        });
+    }
+    drop(tx);
+    std::fs::write(dir.join("go"), "").unwrap();
+    let mut latencies = Vec::new();
+    while let Some(ms) = rx.recv().await {
+        latencies.push(ms);
+    }
+    let peak = std::fs::read_to_string(format!("/proc/{server_pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM"))
+                .and_then(|l| l.split_whitespace().nth(1).map(str::to_string))
+        })
+        .and_then(|kb| kb.parse::<u64>().ok())
+        .map_or("-".into(), |kb| format!("{} MiB", kb / 1024));
+    (connected, latencies, subscribers, peak)
 }
 
 fn stats(mut ms: Vec<f64>) -> String {
@@ -253,6 +347,7 @@ async fn main() {
     .unwrap();
     std::fs::write(dir.path().join("app.py"), APP).unwrap();
     std::fs::write(dir.path().join("reporter.py"), REPORTER).unwrap();
+    std::fs::write(dir.path().join("gated.py"), GATED).unwrap();
     let (_up, api) = start(sluice, dir.path());
     let http = reqwest::Client::new();
     let list = json!({ "items": (0..items).collect::<Vec<_>>() });
@@ -283,5 +378,22 @@ async fn main() {
     println!(
         "| alternative: long-polling `/v1/runs/{{id}}/logs` | {} |",
         stats(polled)
+    );
+    let subscribers: usize = std::env::var("SUBSCRIBERS")
+        .ok()
+        .map_or(10_000, |n| n.parse().unwrap());
+    let (connected, latencies, n, peak) =
+        progress_to_many(&http, &api, dir.path(), _up.0.id(), subscribers).await;
+    println!();
+    println!("| {n} WebSocket subscribers of one run | connected in | p50 | p99 | reports received (of {}) | server peak memory |", n * 20);
+    println!("|---|---:|---:|---:|---:|---:|");
+    let received = latencies.len();
+    let mut sorted = latencies;
+    sorted.sort_by(f64::total_cmp);
+    println!(
+        "| 20 progress reports, 50 ms apart | {:.2} s | {:.1} ms | {:.1} ms | {received} | {peak} |",
+        connected.as_secs_f64(),
+        percentile(&sorted, 0.5),
+        percentile(&sorted, 0.99),
     );
 }

@@ -275,7 +275,10 @@ fn anything_but(operand: &Value, path: &Loc) -> Result<Condition> {
 
 fn anything_but_values(items: &[Value], path: &Loc) -> Result<Vec<Condition>> {
     if items.is_empty() {
-        return Err(PatternError::at(path, "`anything-but` needs at least one value"));
+        return Err(PatternError::at(
+            path,
+            "`anything-but` needs at least one value",
+        ));
     }
     if let Some((i, bad)) = items
         .iter()
@@ -324,12 +327,12 @@ fn anything_but_text(map: &Map<String, Value>, path: &Loc) -> Result<Vec<Conditi
                 )),
             })
             .collect::<Result<_>>()?,
-        _ => {
-            return Err(PatternError::at(
-                &here,
-                format!("`{operator}` inside `anything-but` takes a string or a non-empty list of strings"),
-            ))
-        }
+        _ => return Err(PatternError::at(
+            &here,
+            format!(
+                "`{operator}` inside `anything-but` takes a string or a non-empty list of strings"
+            ),
+        )),
     };
     texts
         .into_iter()
@@ -341,7 +344,10 @@ fn anything_but_text(map: &Map<String, Value>, path: &Loc) -> Result<Vec<Conditi
 fn excluded_text(operator: &str, text: &str, path: &Loc) -> Result<Text> {
     let non_empty = |what: &str| {
         if text.is_empty() {
-            Err(PatternError::at(path, format!("an empty `anything-but` {what} would exclude every string")))
+            Err(PatternError::at(
+                path,
+                format!("an empty `anything-but` {what} would exclude every string"),
+            ))
         } else {
             Ok(text.to_string())
         }
@@ -397,7 +403,10 @@ fn bound(items: &[Value], at: usize, path: &Loc) -> Result<Bound> {
         Some(">=") => Ok(Bound::Ge(n)),
         _ => Err(PatternError::at(
             &index(path, at),
-            format!("`numeric` operator {} is not one of =, <, <=, >, >=", items[at]),
+            format!(
+                "`numeric` operator {} is not one of =, <, <=, >, >=",
+                items[at]
+            ),
         )),
     }
 }
@@ -405,7 +414,10 @@ fn bound(items: &[Value], at: usize, path: &Loc) -> Result<Bound> {
 /// A bound within EventBridge's range and precision (six decimals).
 fn number(value: &Value, path: &Loc) -> Result<f64> {
     let Some(n) = value.as_f64() else {
-        return Err(PatternError::at(path, format!("`numeric` bound {value} is not a number")));
+        return Err(PatternError::at(
+            path,
+            format!("`numeric` bound {value} is not a number"),
+        ));
     };
     if !(-NUMERIC_LIMIT..=NUMERIC_LIMIT).contains(&n) {
         return Err(PatternError::at(
@@ -428,7 +440,9 @@ fn decimals(text: &str) -> i64 {
         Some((m, e)) => (m, e.parse::<i64>().unwrap_or(0)),
         None => (text, 0),
     };
-    let fraction = mantissa.split_once('.').map_or(0, |(_, f)| f.trim_end_matches('0').len());
+    let fraction = mantissa
+        .split_once('.')
+        .map_or(0, |(_, f)| f.trim_end_matches('0').len());
     (fraction as i64 - exponent).max(0)
 }
 

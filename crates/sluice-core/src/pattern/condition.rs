@@ -23,7 +23,10 @@ pub(crate) enum Text {
     IgnoreCase(String),
     /// `glob` as written (for explanations), and its literal pieces
     /// between unescaped `*`s.
-    Wildcard { glob: String, parts: Vec<String> },
+    Wildcard {
+        glob: String,
+        parts: Vec<String>,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq)]

@@ -39,8 +39,15 @@ pub(super) fn mismatches(node: &Node, event: &Value, path: &str, out: &mut Vec<S
                     format!("[{i}] {}", why.join(", "))
                 })
                 .collect();
-            let at = if path.is_empty() { "$or".to_string() } else { format!("{path}.$or") };
-            out.push(format!("no `{at}` alternative matches: {}", reasons.join("; ")));
+            let at = if path.is_empty() {
+                "$or".to_string()
+            } else {
+                format!("{path}.$or")
+            };
+            out.push(format!(
+                "no `{at}` alternative matches: {}",
+                reasons.join("; ")
+            ));
         }
     }
 }
@@ -55,7 +62,10 @@ fn nested(inner: &Node, value: Option<&Value>, here: &str, out: &mut Vec<String>
             }
             let mut why = Vec::new();
             elements(inner, items, here, &mut why);
-            out.push(format!("no element of `{here}` matches: {}", why.join("; ")));
+            out.push(format!(
+                "no element of `{here}` matches: {}",
+                why.join("; ")
+            ));
         }
         Some(Value::Array(_)) | None => mismatches(inner, &Value::Null, here, out),
         Some(v) => mismatches(inner, v, here, out),
@@ -85,7 +95,10 @@ fn leaf_reason(path: &str, value: Option<&Value>, conditions: &[Condition]) -> S
             "field `{path}` is an object ({}), not a value; the pattern wants {wanted}",
             shortened(v)
         ),
-        Some(v) => format!("field `{path}` is {}; the pattern wants {wanted}", shortened(v)),
+        Some(v) => format!(
+            "field `{path}` is {}; the pattern wants {wanted}",
+            shortened(v)
+        ),
     }
 }
 

@@ -175,16 +175,56 @@ fn anything_but() {
 fn anything_but_lists_of_text_operators() {
     let on = |v: &str| json!({ "x": v });
     let cases = [
-        (json!({ "anything-but": { "prefix": ["a", "b"] } }), "apple", false),
-        (json!({ "anything-but": { "prefix": ["a", "b"] } }), "banana", false),
-        (json!({ "anything-but": { "prefix": ["a", "b"] } }), "cherry", true),
-        (json!({ "anything-but": { "suffix": [".png", ".jpg"] } }), "x.jpg", false),
-        (json!({ "anything-but": { "suffix": [".png", ".jpg"] } }), "x.gif", true),
-        (json!({ "anything-but": { "equals-ignore-case": ["Ab", "CD"] } }), "cd", false),
-        (json!({ "anything-but": { "equals-ignore-case": ["Ab", "CD"] } }), "ef", true),
-        (json!({ "anything-but": { "wildcard": "*.tmp" } }), "a.tmp", false),
-        (json!({ "anything-but": { "wildcard": ["*.tmp", "~*"] } }), "~a", false),
-        (json!({ "anything-but": { "wildcard": ["*.tmp", "~*"] } }), "a.txt", true),
+        (
+            json!({ "anything-but": { "prefix": ["a", "b"] } }),
+            "apple",
+            false,
+        ),
+        (
+            json!({ "anything-but": { "prefix": ["a", "b"] } }),
+            "banana",
+            false,
+        ),
+        (
+            json!({ "anything-but": { "prefix": ["a", "b"] } }),
+            "cherry",
+            true,
+        ),
+        (
+            json!({ "anything-but": { "suffix": [".png", ".jpg"] } }),
+            "x.jpg",
+            false,
+        ),
+        (
+            json!({ "anything-but": { "suffix": [".png", ".jpg"] } }),
+            "x.gif",
+            true,
+        ),
+        (
+            json!({ "anything-but": { "equals-ignore-case": ["Ab", "CD"] } }),
+            "cd",
+            false,
+        ),
+        (
+            json!({ "anything-but": { "equals-ignore-case": ["Ab", "CD"] } }),
+            "ef",
+            true,
+        ),
+        (
+            json!({ "anything-but": { "wildcard": "*.tmp" } }),
+            "a.tmp",
+            false,
+        ),
+        (
+            json!({ "anything-but": { "wildcard": ["*.tmp", "~*"] } }),
+            "~a",
+            false,
+        ),
+        (
+            json!({ "anything-but": { "wildcard": ["*.tmp", "~*"] } }),
+            "a.txt",
+            true,
+        ),
     ];
     for (condition, value, expected) in cases {
         check(json!({ "x": [condition] }), on(value), expected);
@@ -194,18 +234,66 @@ fn anything_but_lists_of_text_operators() {
 #[test]
 fn anything_but_rejects_what_eventbridge_rejects() {
     assert_rejected(&[
-        (json!({ "x": [{ "anything-but": [] }] }), "x[0].anything-but", "at least one"),
-        (json!({ "x": [{ "anything-but": ["a", 1] }] }), "x[0].anything-but", "not a mix"),
-        (json!({ "x": [{ "anything-but": ["a", null] }] }), "x[0].anything-but[1]", "not null"),
-        (json!({ "x": [{ "anything-but": [true] }] }), "x[0].anything-but[0]", "not true"),
-        (json!({ "x": [{ "anything-but": null }] }), "x[0].anything-but", "not null"),
-        (json!({ "x": [{ "anything-but": false }] }), "x[0].anything-but", "not false"),
-        (json!({ "x": [{ "anything-but": { "prefix": "" } }] }), "x[0].anything-but.prefix", "empty"),
-        (json!({ "x": [{ "anything-but": { "suffix": ["a", ""] } }] }), "x[0].anything-but.suffix[1]", "empty"),
-        (json!({ "x": [{ "anything-but": { "prefix": [1] } }] }), "x[0].anything-but.prefix[0]", "takes strings"),
-        (json!({ "x": [{ "anything-but": { "prefix": [] } }] }), "x[0].anything-but.prefix", "non-empty list"),
-        (json!({ "x": [{ "anything-but": { "numeric": [">", 1] } }] }), "x[0].anything-but.numeric", "cannot apply `numeric`"),
-        (json!({ "x": [{ "anything-but": { "prefix": "a", "suffix": "b" } }] }), "x[0].anything-but", "one of"),
+        (
+            json!({ "x": [{ "anything-but": [] }] }),
+            "x[0].anything-but",
+            "at least one",
+        ),
+        (
+            json!({ "x": [{ "anything-but": ["a", 1] }] }),
+            "x[0].anything-but",
+            "not a mix",
+        ),
+        (
+            json!({ "x": [{ "anything-but": ["a", null] }] }),
+            "x[0].anything-but[1]",
+            "not null",
+        ),
+        (
+            json!({ "x": [{ "anything-but": [true] }] }),
+            "x[0].anything-but[0]",
+            "not true",
+        ),
+        (
+            json!({ "x": [{ "anything-but": null }] }),
+            "x[0].anything-but",
+            "not null",
+        ),
+        (
+            json!({ "x": [{ "anything-but": false }] }),
+            "x[0].anything-but",
+            "not false",
+        ),
+        (
+            json!({ "x": [{ "anything-but": { "prefix": "" } }] }),
+            "x[0].anything-but.prefix",
+            "empty",
+        ),
+        (
+            json!({ "x": [{ "anything-but": { "suffix": ["a", ""] } }] }),
+            "x[0].anything-but.suffix[1]",
+            "empty",
+        ),
+        (
+            json!({ "x": [{ "anything-but": { "prefix": [1] } }] }),
+            "x[0].anything-but.prefix[0]",
+            "takes strings",
+        ),
+        (
+            json!({ "x": [{ "anything-but": { "prefix": [] } }] }),
+            "x[0].anything-but.prefix",
+            "non-empty list",
+        ),
+        (
+            json!({ "x": [{ "anything-but": { "numeric": [">", 1] } }] }),
+            "x[0].anything-but.numeric",
+            "cannot apply `numeric`",
+        ),
+        (
+            json!({ "x": [{ "anything-but": { "prefix": "a", "suffix": "b" } }] }),
+            "x[0].anything-but",
+            "one of",
+        ),
     ]);
 }
 
@@ -246,7 +334,11 @@ fn numeric_shapes() {
         (json!([">", 0]), 6.0e9, false),
     ];
     for (bounds, value, expected) in cases {
-        check(json!({ "x": [{ "numeric": bounds }] }), json!({ "x": value }), expected);
+        check(
+            json!({ "x": [{ "numeric": bounds }] }),
+            json!({ "x": value }),
+            expected,
+        );
     }
 }
 
@@ -256,18 +348,66 @@ fn numeric_rejects_shapes_eventbridge_rejects() {
     let shape = "numeric` takes";
     assert_rejected(&[
         (json!({ "x": [{ "numeric": [] }] }), "x[0].numeric", shape),
-        (json!({ "x": [{ "numeric": [">", 1, "<"] }] }), "x[0].numeric", shape),
-        (json!({ "x": [{ "numeric": [">", 1, "<", 5, "<", 6] }] }), "x[0].numeric", shape),
-        (json!({ "x": [{ "numeric": ["<", 5, ">", 1] }] }), "x[0].numeric", shape),
-        (json!({ "x": [{ "numeric": [">", 1, ">", 2] }] }), "x[0].numeric", shape),
-        (json!({ "x": [{ "numeric": ["=", 1, "<", 2] }] }), "x[0].numeric", shape),
-        (json!({ "x": [{ "numeric": [">", 5, "<", 5] }] }), "x[0].numeric", "empty"),
-        (json!({ "x": [{ "numeric": "> 5" }] }), "x[0].numeric", shape),
-        (json!({ "x": [{ "numeric": [">", "5"] }] }), &at(1), "not a number"),
-        (json!({ "x": [{ "numeric": ["!=", 5] }] }), &at(0), "not one of"),
-        (json!({ "x": [{ "numeric": [">", 5.0e9 + 1.0] }] }), &at(1), "outside"),
-        (json!({ "x": [{ "numeric": [">", 0, "<", -6.0e9] }] }), &at(3), "outside"),
-        (json!({ "x": [{ "numeric": ["=", 0.0000001] }] }), &at(1), "6 decimals"),
+        (
+            json!({ "x": [{ "numeric": [">", 1, "<"] }] }),
+            "x[0].numeric",
+            shape,
+        ),
+        (
+            json!({ "x": [{ "numeric": [">", 1, "<", 5, "<", 6] }] }),
+            "x[0].numeric",
+            shape,
+        ),
+        (
+            json!({ "x": [{ "numeric": ["<", 5, ">", 1] }] }),
+            "x[0].numeric",
+            shape,
+        ),
+        (
+            json!({ "x": [{ "numeric": [">", 1, ">", 2] }] }),
+            "x[0].numeric",
+            shape,
+        ),
+        (
+            json!({ "x": [{ "numeric": ["=", 1, "<", 2] }] }),
+            "x[0].numeric",
+            shape,
+        ),
+        (
+            json!({ "x": [{ "numeric": [">", 5, "<", 5] }] }),
+            "x[0].numeric",
+            "empty",
+        ),
+        (
+            json!({ "x": [{ "numeric": "> 5" }] }),
+            "x[0].numeric",
+            shape,
+        ),
+        (
+            json!({ "x": [{ "numeric": [">", "5"] }] }),
+            &at(1),
+            "not a number",
+        ),
+        (
+            json!({ "x": [{ "numeric": ["!=", 5] }] }),
+            &at(0),
+            "not one of",
+        ),
+        (
+            json!({ "x": [{ "numeric": [">", 5.0e9 + 1.0] }] }),
+            &at(1),
+            "outside",
+        ),
+        (
+            json!({ "x": [{ "numeric": [">", 0, "<", -6.0e9] }] }),
+            &at(3),
+            "outside",
+        ),
+        (
+            json!({ "x": [{ "numeric": ["=", 0.0000001] }] }),
+            &at(1),
+            "6 decimals",
+        ),
     ]);
 }
 
@@ -318,15 +458,27 @@ fn exists_applies_to_leaf_values_only() {
     ];
     for (value, exists) in cases {
         let event = json!({ "detail": { "x": value } });
-        check(json!({ "detail": { "x": [{ "exists": true }] } }), event.clone(), exists);
-        check(json!({ "detail": { "x": [{ "exists": false }] } }), event, !exists);
+        check(
+            json!({ "detail": { "x": [{ "exists": true }] } }),
+            event.clone(),
+            exists,
+        );
+        check(
+            json!({ "detail": { "x": [{ "exists": false }] } }),
+            event,
+            !exists,
+        );
     }
 }
 
 #[test]
 fn objects_are_not_values_and_arrays_of_arrays_are_flattened() {
     let object = json!({ "x": { "y": "a" } });
-    check(json!({ "x": [{ "anything-but": "b" }] }), object.clone(), false);
+    check(
+        json!({ "x": [{ "anything-but": "b" }] }),
+        object.clone(),
+        false,
+    );
     check(json!({ "x": [{ "numeric": [">", 0] }] }), object, false);
     check(json!({ "x": ["a"] }), json!({ "x": [["b"], ["a"]] }), true);
     check(
@@ -401,17 +553,37 @@ fn wildcard_escapes() {
         ("a*", "a", true),
     ];
     for (glob, value, expected) in cases {
-        check(json!({ "x": [{ "wildcard": glob }] }), json!({ "x": value }), expected);
+        check(
+            json!({ "x": [{ "wildcard": glob }] }),
+            json!({ "x": value }),
+            expected,
+        );
     }
 }
 
 #[test]
 fn wildcard_rejects_consecutive_stars_and_bad_escapes() {
     assert_rejected(&[
-        (json!({ "x": [{ "wildcard": "a**b" }] }), "x[0].wildcard", "consecutive `*`"),
-        (json!({ "x": [{ "wildcard": r"a\\**" }] }), "x[0].wildcard", "consecutive `*`"),
-        (json!({ "x": [{ "wildcard": r"a\b" }] }), "x[0].wildcard", "invalid escape"),
-        (json!({ "x": [{ "wildcard": "a\\" }] }), "x[0].wildcard", "invalid escape"),
+        (
+            json!({ "x": [{ "wildcard": "a**b" }] }),
+            "x[0].wildcard",
+            "consecutive `*`",
+        ),
+        (
+            json!({ "x": [{ "wildcard": r"a\\**" }] }),
+            "x[0].wildcard",
+            "consecutive `*`",
+        ),
+        (
+            json!({ "x": [{ "wildcard": r"a\b" }] }),
+            "x[0].wildcard",
+            "invalid escape",
+        ),
+        (
+            json!({ "x": [{ "wildcard": "a\\" }] }),
+            "x[0].wildcard",
+            "invalid escape",
+        ),
         (
             json!({ "x": [{ "anything-but": { "wildcard": ["a*", "**"] } }] }),
             "x[0].anything-but.wildcard[1]",
@@ -501,8 +673,16 @@ fn invalid_patterns_say_where_and_why() {
             "$or[1].c.d",
             "must be in a list",
         ),
-        (json!({ "$or": [{ "a": ["b"] }, []] }), "$or[1]", "non-empty object"),
-        (json!({ "x": [{ "exists": "yes" }] }), "x[0].exists", "true or false"),
+        (
+            json!({ "$or": [{ "a": ["b"] }, []] }),
+            "$or[1]",
+            "non-empty object",
+        ),
+        (
+            json!({ "x": [{ "exists": "yes" }] }),
+            "x[0].exists",
+            "true or false",
+        ),
         (json!({ "x": [[1]] }), "x[0]", "nested"),
         (json!([]), "", "JSON object"),
     ]);
@@ -569,9 +749,15 @@ fn explanations_quote_conditions_in_pattern_syntax_and_name_every_failing_field(
         ),
     ];
     for (pattern, event, fragments) in cases {
-        let why = Pattern::compile(pattern).unwrap().mismatch(event).expect("no match");
+        let why = Pattern::compile(pattern)
+            .unwrap()
+            .mismatch(event)
+            .expect("no match");
         for fragment in *fragments {
-            assert!(why.contains(fragment), "{pattern}: missing {fragment} in: {why}");
+            assert!(
+                why.contains(fragment),
+                "{pattern}: missing {fragment} in: {why}"
+            );
         }
     }
 }
@@ -586,7 +772,10 @@ fn every_failing_field_is_reported_separately() {
     let reasons = pattern.mismatches(&event());
     assert_eq!(reasons.len(), 2, "{reasons:?}");
     let about = |field: &str| reasons.iter().any(|r| r.contains(field));
-    assert!(about("`source`") && about("`detail.currency`"), "{reasons:?}");
+    assert!(
+        about("`source`") && about("`detail.currency`"),
+        "{reasons:?}"
+    );
 }
 
 #[test]
@@ -767,7 +956,11 @@ fn random_pattern(rng: &mut Rng, depth: usize) -> Value {
         let field = if depth < 2 && rng.below(3) == 0 {
             random_pattern(rng, depth + 1)
         } else {
-            Value::Array((0..1 + rng.below(2)).map(|_| random_condition(rng)).collect())
+            Value::Array(
+                (0..1 + rng.below(2))
+                    .map(|_| random_condition(rng))
+                    .collect(),
+            )
         };
         map.insert(name, field);
     }
@@ -826,5 +1019,8 @@ fn rule_set_agrees_with_each_pattern_on_random_patterns_and_events() {
         }
         matched += expected.len();
     }
-    assert!(matched > 1_000, "the test exercises matches too ({matched})");
+    assert!(
+        matched > 1_000,
+        "the test exercises matches too ({matched})"
+    );
 }

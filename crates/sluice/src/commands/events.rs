@@ -23,9 +23,7 @@ pub fn test_pattern(pattern: &str, event: &str, as_json: bool) -> Result<ExitCod
     let matches = reasons.is_empty();
     if as_json {
         let reason = (!matches).then(|| reasons.join("; "));
-        output::print_json(
-            &json!({ "matches": matches, "reason": reason, "reasons": reasons }),
-        );
+        output::print_json(&json!({ "matches": matches, "reason": reason, "reasons": reasons }));
     } else {
         match reasons.as_slice() {
             [] => println!("match"),
