@@ -8,23 +8,48 @@
 //! client always knows where the run stands. The feed ends after the run
 //! reaches a terminal status and every line has been sent.
 
+use axum::extract::ws::Utf8Bytes;
 use futures::future::{BoxFuture, FutureExt, Shared};
 use serde_json::{json, Value};
 use sluice_engine::{Engine, Notice};
 use sluice_store::{LogLine, RunRecord};
 use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex};
+use std::sync::{Arc, LazyLock, Mutex, OnceLock};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// One item of a run's feed.
+/// One item of a run's feed. Cloning it is cheap, and its WebSocket text
+/// is made once however many clients receive it.
 #[derive(Debug, Clone)]
 pub struct FeedItem {
     /// The log sequence number, for lines and progress (the resume position).
     pub seq: Option<i64>,
     /// `status`, `log` or `progress`.
     pub kind: &'static str,
-    pub data: Value,
+    pub data: Arc<Value>,
+    wire: Arc<OnceLock<Utf8Bytes>>,
+}
+
+impl FeedItem {
+    pub fn new(seq: Option<i64>, kind: &'static str, data: Value) -> FeedItem {
+        FeedItem {
+            seq,
+            kind,
+            data: Arc::new(data),
+            wire: Arc::default(),
+        }
+    }
+
+    /// `{"seq": N|null, "kind": "...", "data": {...}}`, serialized once.
+    pub fn ws_text(&self) -> Utf8Bytes {
+        self.wire
+            .get_or_init(|| {
+                json!({ "seq": self.seq, "kind": self.kind, "data": &*self.data })
+                    .to_string()
+                    .into()
+            })
+            .clone()
+    }
 }
 
 /// Lines read from the store at once.
@@ -34,6 +59,8 @@ const PAGE: usize = 500;
 /// position as feed items (`None` for lines this feed does not send).
 struct Read {
     run: RunRecord,
+    /// The run's status as an item.
+    status: FeedItem,
     items: Vec<(i64, Option<FeedItem>)>,
 }
 
@@ -79,7 +106,8 @@ async fn shared_read(engine: &Engine, run_id: &str, after: i64) -> Result<Arc<Re
                             (line.seq, item)
                         })
                         .collect();
-                    Ok(Arc::new(Read { run, items }))
+                    let status = FeedItem::new(None, "status", status(&run));
+                    Ok(Arc::new(Read { run, status, items }))
                 }
                 .boxed()
                 .shared();
@@ -101,11 +129,7 @@ pub fn run_feed(engine: Engine, run_id: String, after: i64) -> mpsc::Receiver<Fe
     tokio::spawn(async move {
         if let Err(reason) = produce(&engine, &run_id, after, &tx).await {
             let _ = tx
-                .send(FeedItem {
-                    seq: None,
-                    kind: "error",
-                    data: json!({ "message": reason }),
-                })
+                .send(FeedItem::new(None, "error", json!({ "message": reason })))
                 .await;
         }
     });
@@ -137,15 +161,7 @@ async fn produce(
         }
         if last_status != Some(run.status) {
             last_status = Some(run.status);
-            send(
-                tx,
-                FeedItem {
-                    seq: None,
-                    kind: "status",
-                    data: status(&run),
-                },
-            )
-            .await?;
+            send(tx, read.status.clone()).await?;
         }
         if run.status.is_terminal() {
             return Ok(());
@@ -179,15 +195,11 @@ fn log_item(line: &LogLine) -> FeedItem {
         let report =
             serde_json::from_str(&line.line).unwrap_or_else(|_| json!({ "message": line.line }));
         let data = json!({ "at": line.at, "step": line.step, "attempt_id": line.attempt_id, "report": report });
-        return FeedItem {
-            seq: Some(line.seq),
-            kind: "progress",
-            data,
-        };
+        return FeedItem::new(Some(line.seq), "progress", data);
     }
-    FeedItem {
-        seq: Some(line.seq),
-        kind: "log",
-        data: serde_json::to_value(line).unwrap_or(Value::Null),
-    }
+    FeedItem::new(
+        Some(line.seq),
+        "log",
+        serde_json::to_value(line).unwrap_or(Value::Null),
+    )
 }

@@ -84,9 +84,9 @@ async fn refused(engine: &Engine, credential: &Credential) -> Option<String> {
 }
 
 fn ended(reason: String) -> FeedItem {
-    FeedItem {
-        seq: None,
-        kind: "error",
-        data: json!({ "message": reason, "code": "invalid_token" }),
-    }
+    FeedItem::new(
+        None,
+        "error",
+        json!({ "message": reason, "code": "invalid_token" }),
+    )
 }

@@ -38,11 +38,7 @@ pub fn pipeline_feed(
         if let Err(reason) = produce(&engine, &pipeline, after, &tx).await {
             if !reason.is_empty() {
                 let _ = tx
-                    .send(FeedItem {
-                        seq: None,
-                        kind: "error",
-                        data: json!({ "message": reason }),
-                    })
+                    .send(FeedItem::new(None, "error", json!({ "message": reason })))
                     .await;
             }
         }
@@ -109,15 +105,7 @@ async fn snapshot(
         .map_err(|e| e.to_string())?;
     for run in runs.iter().rev().filter(|r| !r.status.is_terminal()) {
         let data = json!({ "run_id": run.id, "status": run.status, "error": run.error, "at": run.started_at.unwrap_or(run.created_at) });
-        send(
-            tx,
-            FeedItem {
-                seq: None,
-                kind: "status",
-                data,
-            },
-        )
-        .await?;
+        send(tx, FeedItem::new(None, "status", data)).await?;
     }
     Ok(())
 }
@@ -146,9 +134,5 @@ fn item(line: &LogLine) -> FeedItem {
         ),
         _ => ("log", serde_json::to_value(line).unwrap_or(Value::Null)),
     };
-    FeedItem {
-        seq: Some(line.position),
-        kind,
-        data,
-    }
+    FeedItem::new(Some(line.position), kind, data)
 }

@@ -12,7 +12,6 @@ use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::Response;
 use futures::stream::Stream;
 use serde::Deserialize;
-use serde_json::json;
 use sluice_engine::Engine;
 use std::convert::Infallible;
 
@@ -118,9 +117,8 @@ pub async fn websocket(
 
 async fn forward_items(mut socket: WebSocket, mut rx: tokio::sync::mpsc::Receiver<FeedItem>) {
     while let Some(item) = rx.recv().await {
-        let text = json!({ "seq": item.seq, "kind": item.kind, "data": item.data }).to_string();
         // A client that stopped reading is let go, as in the guard.
-        let sent = tokio::time::timeout(STALLED_AFTER, socket.send(Message::Text(text.into())));
+        let sent = tokio::time::timeout(STALLED_AFTER, socket.send(Message::Text(item.ws_text())));
         if !matches!(sent.await, Ok(Ok(()))) {
             return;
         }

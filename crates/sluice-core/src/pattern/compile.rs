@@ -327,12 +327,14 @@ fn anything_but_text(map: &Map<String, Value>, path: &Loc) -> Result<Vec<Conditi
                 )),
             })
             .collect::<Result<_>>()?,
-        _ => return Err(PatternError::at(
-            &here,
-            format!(
+        _ => {
+            return Err(PatternError::at(
+                &here,
+                format!(
                 "`{operator}` inside `anything-but` takes a string or a non-empty list of strings"
             ),
-        )),
+            ))
+        }
     };
     texts
         .into_iter()
