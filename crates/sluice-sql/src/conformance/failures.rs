@@ -231,7 +231,10 @@ pub async fn a_server_that_never_answers_times_out_clearly(h: Harness) {
             took >= Duration::from_millis(450) && took < Duration::from_secs(3),
             "{tls:?}: gave up after {took:?}, not at the 500 ms connect_timeout"
         );
-        assert!(matches!(error, SqlError::Connect { .. }), "{tls:?}: {error:?}");
+        assert!(
+            matches!(error, SqlError::Connect { .. }),
+            "{tls:?}: {error:?}"
+        );
         let text = error.to_string();
         assert!(
             text.contains("connect_timeout") && text.contains("`warehouse`"),

@@ -142,13 +142,15 @@ impl MySqlWarehouse {
         deadline: Instant,
         attempt: impl std::future::Future<Output = Result<T, mysql_async::Error>>,
     ) -> Result<Result<T, mysql_async::Error>, SqlError> {
-        tokio::time::timeout_at(deadline, attempt).await.map_err(|_| {
-            self.connect_failed(format!(
-                "no connection within the connect_timeout ({:?}): the server \
+        tokio::time::timeout_at(deadline, attempt)
+            .await
+            .map_err(|_| {
+                self.connect_failed(format!(
+                    "no connection within the connect_timeout ({:?}): the server \
                  accepted the connection but did not answer",
-                self.settings.connect_timeout
-            ))
-        })
+                    self.settings.connect_timeout
+                ))
+            })
     }
 
     fn connect_failed(&self, reason: String) -> SqlError {
