@@ -181,6 +181,31 @@ fn time_zones_and_daylight_saving() {
 }
 
 #[test]
+fn an_at_in_a_daylight_saving_gap_is_refused() {
+    let paris = chrono_tz::Europe::Paris;
+    let gap = Schedule::parse("at(2026-03-29T02:30:00)").unwrap();
+    let err = gap
+        .check_in(paris)
+        .expect_err("02:30 is skipped in Paris that night");
+    assert!(
+        err.to_string().contains("does not exist in Europe/Paris"),
+        "{err}"
+    );
+    assert!(gap.check_in(Tz::UTC).is_ok(), "no gap in UTC");
+    // Fall back repeats 02:30: it exists, and fires at the first one.
+    let twice = Schedule::parse("at(2026-10-25T02:30:00)").unwrap();
+    assert!(twice.check_in(paris).is_ok());
+    assert_eq!(
+        upcoming("at(2026-10-25T02:30:00)", utc(2026, 10, 1, 0, 0), paris, 1),
+        ["2026-10-25 00:30"]
+    );
+    assert!(Schedule::parse("cron(30 2 * * ? *)")
+        .unwrap()
+        .check_in(paris)
+        .is_ok());
+}
+
+#[test]
 fn invalid_expressions_name_the_field() {
     let cases = [
         ("cron(0 8 * * * *)", Some("day-of-week"), "must be `?`"),
