@@ -242,6 +242,7 @@ impl Delivery {
             run_id,
             &step.name,
             &attempt.id,
+            attempt.number,
             &step.action,
             input,
             &log,

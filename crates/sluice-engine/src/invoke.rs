@@ -35,6 +35,7 @@ pub(crate) async fn invoke_step(
     run_id: &str,
     step: &str,
     attempt_id: &str,
+    attempt_number: u32,
     action: &PhaseAction,
     input: Value,
     log: &Arc<RunLog>,
@@ -81,7 +82,9 @@ pub(crate) async fn invoke_step(
             template => sluice_core::transform::apply_template(template, &input),
         }),
         PhaseAction::Builtin { name, with } if name == "sql-extract" => {
-            engine.sql_extract(run_id, with, &input, log).await
+            engine
+                .sql_extract(run_id, step, attempt_number, with, &input, log)
+                .await
         }
         PhaseAction::Builtin { name, .. } => Err(StepFailure::failed(format!(
             "built-in step `{name}` is not available in this version of Sluice"

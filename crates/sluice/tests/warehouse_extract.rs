@@ -338,3 +338,107 @@ fn bad_input_fails_its_own_step_clearly_and_writes_nothing() {
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
 }
+
+/// One extract of `sql/pinned.sql` whose `with.params` has a literal
+/// (`min_id`) and a value read from the run's input (`day`).
+fn pinned_yaml(url: &str, min_id: u32) -> String {
+    format!(
+        r#"
+version: 1
+buckets:
+  queries: {{ versioning: true }}
+  extracts: {{ versioning: true }}
+connections:
+  warehouse: {{ url: "{url}" }}
+pipelines:
+  pinned:
+    retry: {{ max_attempts: 1 }}
+    phases:
+      - name: extract
+        uses: sql-extract
+        with:
+          connection: warehouse
+          from_bucket: queries
+          from_key: sql/pinned.sql
+          to_bucket: extracts
+          format: jsonl
+          params: {{ min_id: {min_id}, day: "$.detail.logical_date" }}
+triggers:
+  pinned:
+    schedule: cron(0 2 * * ? *)
+    target: {{ pipeline: pinned }}
+"#
+    )
+}
+
+/// A rerun repeats the original run: `sluice.yaml` changed `min_id` between
+/// the run and the rerun (a restart with the new file), yet the rerun
+/// reads `min_id` and the `$.path` value as the first attempt resolved them.
+#[test]
+fn a_rerun_uses_the_parameters_the_first_attempt_resolved() {
+    let db = Database::postgres();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let dir = project(&tmp.path().join("p"), &pinned_yaml(&db.url, 2), &[]);
+    let server = Server::start(&dir, &data);
+    let sql = |verb: &str| {
+        format!(
+            "SELECT id, {{{{ params.day }}}} AS day\n  {verb} {}\n WHERE id >= {{{{ params.min_id }}}} ORDER BY id",
+            db.tables.customers
+        )
+    };
+    let files = tmp.path().join("sql");
+    write_files(&files, &[("pinned.sql", sql("FORM").as_bytes())]);
+    upload_file(
+        &server,
+        &files.join("pinned.sql"),
+        "s3://queries/sql/pinned.sql",
+    );
+    let fired = server.cli_json(&["trigger", "pinned", "--no-wait"]);
+    let run_id = fired["run_id"].as_str().unwrap().to_string();
+    let run = server.wait_run(&run_id);
+    assert_eq!(run["status"], "failed", "{run}");
+    let logical_date = run["input"]["detail"]["logical_date"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let first = &step(&run, "extract")["attempts"][0]["output"]["resolved"];
+    assert_eq!(
+        first,
+        &serde_json::json!({ "params": { "min_id": 2, "day": logical_date }, "logical_date": logical_date }),
+        "the failed attempt recorded what it resolved"
+    );
+
+    server.kill();
+    std::fs::write(dir.join("sluice.yaml"), pinned_yaml(&db.url, 3)).unwrap();
+    let server = Server::start(&dir, &data);
+    write_files(&files, &[("pinned.sql", sql("FROM").as_bytes())]);
+    upload_file(
+        &server,
+        &files.join("pinned.sql"),
+        "s3://queries/sql/pinned.sql",
+    );
+    let rerun = server.cli_json(&["rerun", &run_id, "--step", "extract"]);
+    assert_eq!(rerun["status"], "succeeded", "{rerun}");
+    let run = server.get(&format!("/v1/runs/{run_id}"));
+    let extract = step(&run, "extract");
+    assert_eq!(&extract["output"]["resolved"], first, "{extract}");
+    assert!(
+        step_log(&server, &run_id, "extract").contains("as attempt 1 resolved them"),
+        "the rerun says where its parameters came from"
+    );
+    let key = extract["output"]["key"].as_str().unwrap();
+    let lines: Vec<Value> = String::from_utf8(fetch(&server, "extracts", key))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            serde_json::json!({ "id": 2, "day": logical_date }),
+            serde_json::json!({ "id": 3, "day": logical_date }),
+        ],
+        "min_id 2 as in the original run, not the edited 3"
+    );
+}
