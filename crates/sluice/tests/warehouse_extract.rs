@@ -1,9 +1,10 @@
 //! The warehouse extract end to end, against the real PostgreSQL and
-//! MariaDB: a schedule fires (`sluice trigger`), every SQL file in the
-//! queries bucket becomes its own step and its own object; a broken file
-//! fails alone, is fixed in the bucket, and is rerun alone; bad input fails
-//! with a clear error and leaves no object. A missing database fails the
-//! tests, it never skips them.
+//! MariaDB: a schedule fires (by the clock, or `sluice trigger`), every SQL
+//! file in the queries bucket becomes its own step and its own object; a
+//! broken file fails alone, is fixed in the bucket, and is rerun alone with
+//! the original parameters; bad input fails with a clear error and leaves
+//! no object; `examples/warehouse-extract` runs as the README says. A
+//! missing database fails the tests, it never skips them.
 
 mod common;
 mod extract_support;
@@ -12,8 +13,14 @@ use common::*;
 use extract_support::*;
 use serde_json::Value;
 
-/// A project extracting every `.sql` under `queries/sql/` with `connection`.
+/// A project extracting every `.sql` under `queries/sql/` with `connection`,
+/// on a schedule that fires only on demand in these tests (02:00 UTC).
 fn project_yaml(url: &str, format: &str, compression: &str) -> String {
+    scheduled_yaml(url, format, compression, "cron(0 2 * * ? *)")
+}
+
+/// [`project_yaml`] with the `nightly` trigger on `schedule`.
+fn scheduled_yaml(url: &str, format: &str, compression: &str, schedule: &str) -> String {
     format!(
         r#"
 version: 1
@@ -46,7 +53,7 @@ pipelines:
         with: {{ connection: offline, to_bucket: extracts, from_bucket: queries, from_key: sql/customers.sql }}
 triggers:
   nightly:
-    schedule: cron(0 2 * * ? *)
+    schedule: "{schedule}"
     target: {{ pipeline: nightly }}
 "#
     )
@@ -441,4 +448,209 @@ fn a_rerun_uses_the_parameters_the_first_attempt_resolved() {
         ],
         "min_id 2 as in the original run, not the edited 3"
     );
+}
+
+/// The schedule's run, once the clock has fired it (polls the API; 30 s).
+fn wait_fired(server: &Server, schedule: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let all = server.get("/v1/schedules");
+        let found = all
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["name"] == schedule))
+            .unwrap_or_else(|| panic!("no schedule {schedule}: {all}"));
+        if let Some(run_id) = found["last_run_id"].as_str() {
+            return run_id.to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "schedule {schedule} did not fire: {found}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// The clock, not `sluice trigger`, fires the extract: an `at(...)` a few
+/// seconds ahead starts a run for that fire time, and every SQL file in
+/// the bucket when it fires yields its object, dated by the fire time.
+#[test]
+fn the_clock_fires_the_extract_schedule() {
+    let db = Database::postgres();
+    let tmp = tempfile::tempdir().unwrap();
+    let when = chrono::Utc::now() + chrono::Duration::seconds(6);
+    let at = format!("at({})", when.format("%Y-%m-%dT%H:%M:%S"));
+    let dir = project(
+        &tmp.path().join("p"),
+        &scheduled_yaml(&db.url, "csv", "none", &at),
+        &[],
+    );
+    let server = Server::start(&dir, &tmp.path().join("data"));
+    let files = tmp.path().join("sql");
+    let t = &db.tables;
+    write_files(
+        &files,
+        &[
+            (
+                "customers.sql",
+                format!("SELECT id, name FROM {} ORDER BY id", t.customers).as_bytes(),
+            ),
+            (
+                "count.sql",
+                format!("SELECT count(*) AS n FROM {}", t.orders).as_bytes(),
+            ),
+        ],
+    );
+    upload_dir(&server, &files, "s3://queries/sql/");
+    assert!(
+        chrono::Utc::now() < when,
+        "the upload took past the fire time; the test proves nothing"
+    );
+    let run = server.wait_run(&wait_fired(&server, "nightly"));
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["trigger"], "schedule:nightly", "fired by the clock");
+    let logical_date = when.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    assert_eq!(
+        run["input"]["detail"]["logical_date"],
+        logical_date.as_str()
+    );
+    assert_eq!(step(&run, "customers.sql")["output"]["rows"], 3);
+    assert_eq!(
+        step(&run, "count.sql")["output"]["logical_date"],
+        logical_date.as_str()
+    );
+    let date = &logical_date[..10];
+    assert_eq!(
+        object_keys(&server, "extracts"),
+        [
+            format!("extracts/count/{date}.csv"),
+            format!("extracts/customers/{date}.csv"),
+        ]
+    );
+}
+
+/// A PostgreSQL database of its own, dropped afterwards: the example's
+/// seed.sh recreates the `shop` schema, which must not race other tests.
+struct ScratchDatabase {
+    name: String,
+}
+
+impl ScratchDatabase {
+    fn create() -> ScratchDatabase {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!("sluice_example_{}_{nanos}", std::process::id());
+        psql_admin(&format!("CREATE DATABASE {name}"));
+        ScratchDatabase { name }
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        psql_admin(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
+    }
+}
+
+fn psql_admin(sql: &str) {
+    let out = std::process::Command::new("psql")
+        .args([
+            "postgres://postgres@127.0.0.1:5432/test",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qc",
+            sql,
+        ])
+        .output()
+        .expect("run psql");
+    assert!(out.status.success(), "{sql}: {}", stderr(&out));
+}
+
+/// Runs one of the example's scripts; panics with its output on failure.
+fn example_script(script: &std::path::Path, envs: &[(&str, &str)]) -> String {
+    let out = std::process::Command::new("sh")
+        .arg(script)
+        .envs(envs.iter().copied())
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("run sh");
+    assert!(
+        out.status.success(),
+        "{} failed: {}{}",
+        script.display(),
+        stdout(&out),
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+/// `examples/warehouse-extract` as the README runs it: it validates, its
+/// seed.sh seeds a PostgreSQL database, upload.sh puts its SQL files into
+/// the bucket, and the nightly schedule extracts each of them.
+#[test]
+fn the_warehouse_extract_example_validates_seeds_and_extracts() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/warehouse-extract")
+        .canonicalize()
+        .unwrap();
+    let db = ScratchDatabase::create();
+    let url = db.url();
+    let validated = std::process::Command::new(SLUICE)
+        .arg("validate")
+        .arg(&example)
+        .env("WAREHOUSE_URL", &url)
+        .output()
+        .expect("run sluice validate");
+    assert!(
+        validated.status.success(),
+        "{}{}",
+        stdout(&validated),
+        stderr(&validated)
+    );
+
+    let seeded = example_script(&example.join("seed.sh"), &[("WAREHOUSE_URL", &url)]);
+    assert!(seeded.contains("shop.orders (20000)"), "{seeded}");
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = Server::start_env(
+        &example,
+        &data,
+        &[],
+        &[],
+        std::process::Stdio::inherit(),
+        &[("WAREHOUSE_URL", &url)],
+    );
+    let uploaded = example_script(
+        &example.join("upload.sh"),
+        &[
+            ("SLUICE_DATA_DIR", data.to_str().unwrap()),
+            ("SLUICE_S3", &server.s3),
+        ],
+    );
+    assert!(uploaded.contains("uploaded 3 SQL files"), "{uploaded}");
+
+    let run = trigger(&server);
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let date = &run["input"]["detail"]["logical_date"].as_str().unwrap()[..10];
+    assert_eq!(step(&run, "customers.sql")["output"]["rows"], 500);
+    // seed.sh ties country and product to the customer id, with matching
+    // parity: 100 of the 4 × 50 pairs occur.
+    assert_eq!(step(&run, "revenue_by_country.sql")["output"]["rows"], 100);
+    let daily = step(&run, "daily_orders.sql")["output"]["rows"]
+        .as_u64()
+        .unwrap();
+    assert!(daily > 0, "orders of the logical day: {run}");
+    let names = ["customers", "daily_orders", "revenue_by_country"];
+    let expected: Vec<String> = names
+        .iter()
+        .map(|n| format!("extracts/{n}/{date}.csv.gz"))
+        .collect();
+    assert_eq!(object_keys(&server, "extracts"), expected);
 }
