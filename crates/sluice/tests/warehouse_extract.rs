@@ -30,6 +30,7 @@ buckets:
 connections:
   warehouse: {{ url: "{url}", pool: {{ max: 2 }} }}
   offline: {{ url: "postgres://postgres@127.0.0.1:9/test", connect_timeout: 2s }}
+  impatient: {{ url: "{url}", query_timeout: 1s }}
 pipelines:
   nightly:
     retry: {{ max_attempts: 1 }}
@@ -51,6 +52,12 @@ pipelines:
       - name: extract
         uses: sql-extract
         with: {{ connection: offline, to_bucket: extracts, from_bucket: queries, from_key: sql/customers.sql }}
+  impatient:
+    retry: {{ max_attempts: 1 }}
+    phases:
+      - name: extract
+        uses: sql-extract
+        with: {{ connection: impatient, to_bucket: extracts, from_bucket: queries, from_key: slow/sleep.sql }}
 triggers:
   nightly:
     schedule: "{schedule}"
@@ -254,9 +261,38 @@ fn mariadb_extract_fails_one_file_alone_then_reruns_it_fixed() {
     broken_file_fixed_and_rerun_alone(&db, "parquet", "zstd", "parquet");
 }
 
-#[test]
-fn bad_input_fails_its_own_step_clearly_and_writes_nothing() {
-    let db = Database::postgres();
+/// What fails where the dialects differ: a query that fails after rows
+/// have streamed, a column type no output holds, a query that sleeps.
+struct BadSql {
+    halfway: &'static str,
+    halfway_error: &'static str,
+    shape: &'static str,
+    shape_error: &'static str,
+    sleep: &'static str,
+}
+
+const POSTGRES_BAD: BadSql = BadSql {
+    halfway: "SELECT n, 1 / (50000 - n) AS x FROM generate_series(1, 100000) AS n",
+    halfway_error: "halfway.sql: division by zero (22012)",
+    shape: "SELECT 1 AS id,\n  point(1, 2) AS shape",
+    shape_error: "column `shape` has the database type `point`, which sql-extract cannot map to an output type; convert it in the query, e.g. `CAST(shape AS text)`",
+    sleep: "SELECT 1 AS slept FROM pg_sleep(30)",
+};
+
+const MARIADB_BAD: BadSql = BadSql {
+    // A scalar subquery that returns two rows once seq passes 50000.
+    halfway: "SELECT seq AS n, (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE seq > 50000) AS x \
+              FROM seq_1_to_100000",
+    halfway_error: "halfway.sql: Subquery returns more than 1 row (1242 21000)",
+    shape: "SELECT 1 AS id,\n  ST_GeomFromText('POINT(1 2)') AS shape",
+    shape_error: "column `shape` has the database type `geometry`, which sql-extract cannot map to an output type; convert it in the query, e.g. `CAST(shape AS CHAR)`",
+    sleep: "SELECT SLEEP(30) AS slept",
+};
+
+/// Bad input fails its own step with a clear error in its log and writes
+/// nothing, the good file is unaffected; a query past `query_timeout` is
+/// cancelled; an unreachable warehouse fails fast.
+fn bad_input_fails_alone(db: &Database, bad: &BadSql) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = project(
         &tmp.path().join("p"),
@@ -273,11 +309,8 @@ fn bad_input_fails_its_own_step_clearly_and_writes_nothing() {
                 format!("SELECT id, name FROM {} ORDER BY id", db.tables.customers).as_bytes(),
             ),
             ("latin1.sql", b"SELECT 'caf\xe9' AS word\n"),
-            (
-                "halfway.sql",
-                b"SELECT n, 1 / (50000 - n) AS x FROM generate_series(1, 100000) AS n",
-            ),
-            ("shape.sql", b"SELECT 1 AS id,\n  point(1, 2) AS shape"),
+            ("halfway.sql", bad.halfway.as_bytes()),
+            ("shape.sql", bad.shape.as_bytes()),
             ("template.sql", b"SELECT {{ params.nope }} AS x"),
         ],
     );
@@ -296,8 +329,8 @@ fn bad_input_fails_its_own_step_clearly_and_writes_nothing() {
             "latin1.sql",
             "not UTF-8 text: invalid byte 0xe9 at line 1, column 12",
         ),
-        ("halfway.sql", "halfway.sql: division by zero (22012)"),
-        ("shape.sql", "column `shape` has the database type `point`"),
+        ("halfway.sql", bad.halfway_error),
+        ("shape.sql", bad.shape_error),
         (
             "template.sql",
             "template.sql:1:8: unknown template value `params.nope`",
@@ -317,16 +350,37 @@ fn bad_input_fails_its_own_step_clearly_and_writes_nothing() {
             "{name} logs its failure:\n{log}"
         );
     }
-    assert!(step(&run, "shape.sql")["error"]
-        .as_str()
-        .unwrap()
-        .contains("CAST(shape AS text)"));
     assert!(step_log(&server, run_id, "halfway.sql").contains("nothing was written"));
     assert_eq!(
         object_keys(&server, "extracts"),
         [format!("extracts/customers/{date}.csv.gz")],
         "only the good file's result exists"
     );
+
+    // A query past the connection's query_timeout is cancelled, its step fails.
+    write_files(&files, &[("sleep.sql", bad.sleep.as_bytes())]);
+    upload_file(
+        &server,
+        &files.join("sleep.sql"),
+        "s3://queries/slow/sleep.sql",
+    );
+    let started = std::time::Instant::now();
+    let accepted = server.post("/v1/pipelines/impatient/runs", &serde_json::json!({}));
+    let impatient = server.wait_run(accepted["run_id"].as_str().unwrap());
+    assert_eq!(impatient["status"], "failed", "{impatient}");
+    let error = step(&impatient, "extract")["error"].as_str().unwrap();
+    assert!(
+        error.contains("sleep.sql: the query ran longer than the connection's query_timeout (1s) and was cancelled"),
+        "{error}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "cancelled, not waited out: {:?}",
+        started.elapsed()
+    );
+    assert!(!object_keys(&server, "extracts")
+        .iter()
+        .any(|k| k.contains("sleep")));
 
     // A warehouse that cannot be reached fails fast, naming it.
     let started = std::time::Instant::now();
@@ -344,6 +398,16 @@ fn bad_input_fails_its_own_step_clearly_and_writes_nothing() {
         "{error}"
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[test]
+fn postgres_bad_input_fails_its_own_step_clearly_and_writes_nothing() {
+    bad_input_fails_alone(&Database::postgres(), &POSTGRES_BAD);
+}
+
+#[test]
+fn mariadb_bad_input_fails_its_own_step_clearly_and_writes_nothing() {
+    bad_input_fails_alone(&Database::mariadb(), &MARIADB_BAD);
 }
 
 /// One extract of `sql/pinned.sql` whose `with.params` has a literal
