@@ -316,7 +316,7 @@ impl Delivery {
             &self.engine,
             run_id,
             &step.name,
-            &attempt.id,
+            &attempt,
             &step.action,
             input,
             &log,

@@ -7,6 +7,7 @@ use serde_json::json;
 use serde_json::Value;
 use sluice_core::AttemptStatus;
 use sluice_runtime::{ErrorKind, HandlerError, Invocation, InvocationResult};
+use sluice_store::AttemptRecord;
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -34,14 +35,14 @@ pub(crate) async fn invoke_step(
     engine: &Engine,
     run_id: &str,
     step: &str,
-    attempt_id: &str,
+    attempt: &AttemptRecord,
     action: &PhaseAction,
     input: Value,
     log: &Arc<RunLog>,
 ) -> Result<Value, StepFailure> {
     match action {
         PhaseAction::Function(name) => {
-            invoke_function(engine, run_id, step, attempt_id, name, input, log).await
+            invoke_function(engine, run_id, step, &attempt.id, name, input, log).await
         }
         PhaseAction::Builtin { name, with } if name == "move" || name == "copy" => {
             let result = engine.move_or_copy(name, with, &input).await;
@@ -81,7 +82,9 @@ pub(crate) async fn invoke_step(
             template => sluice_core::transform::apply_template(template, &input),
         }),
         PhaseAction::Builtin { name, with } if name == "sql-extract" => {
-            engine.sql_extract(run_id, with, &input, log).await
+            engine
+                .sql_extract(run_id, step, attempt.number, with, &input, log)
+                .await
         }
         PhaseAction::Builtin { name, .. } => Err(StepFailure::failed(format!(
             "built-in step `{name}` is not available in this version of Sluice"

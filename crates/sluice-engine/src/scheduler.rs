@@ -140,8 +140,7 @@ impl Engine {
             tracing::warn!(schedule = %plan.name, due, "previous run still going; this firing is skipped (overlap: skip)");
             Firing::Skip
         } else {
-            let group = (plan.overlap == Overlap::Queue).then(|| format!("schedule:{}", plan.name));
-            self.firing_for(plan, due, group)?
+            self.firing_for(plan, due, format!("schedule:{}", plan.name))?
         };
         if self
             .store()
@@ -167,13 +166,16 @@ impl Engine {
         }
     }
 
-    /// The run (or message) one firing submits.
+    /// The run (or message) one firing submits. With `overlap: queue` every
+    /// firing, timed or manual, joins the schedule's FIFO group, so each
+    /// waits for the one before it.
     fn firing_for(
         &self,
         plan: &SchedulePlan,
         due: EpochMillis,
-        group: Option<String>,
+        trigger: String,
     ) -> Result<Firing, EngineError> {
+        let group = (plan.overlap == Overlap::Queue).then(|| format!("schedule:{}", plan.name));
         let event = scheduled_event(&plan.name, &plan.expression, due);
         let input = plan
             .target
@@ -223,7 +225,7 @@ impl Engine {
                     kind,
                     target,
                     input,
-                    trigger: format!("schedule:{}", plan.name),
+                    trigger,
                 };
                 message.run_id = Some(run.id.clone());
                 Firing::Run { run, message }
@@ -236,19 +238,30 @@ impl Engine {
     }
 
     /// Fires a schedule now, outside its timetable (`sluice trigger NAME`).
+    ///
+    /// The run is always started (it was asked for), but it is recorded as
+    /// the schedule's last run: a timed firing with `overlap: skip` skips
+    /// while it is going, `overlap: queue` puts it in the schedule's FIFO
+    /// group, and `sluice schedules` shows it. The next fire time is kept.
     pub async fn trigger_schedule(&self, name: &str) -> Result<Dispatched, EngineError> {
         let schedules = &self.plan().schedules;
         let plan = schedules.iter().find(|s| s.name == name).ok_or_else(|| {
             EngineError::unknown("schedule", name, schedules.iter().map(|s| &s.name))
         })?;
-        let event = scheduled_event(&plan.name, &plan.expression, now_ms());
-        self.dispatch(
-            &plan.target,
-            &event,
-            format!("schedule:{name}:manual"),
-            None,
-        )
-        .await
+        // The state row must exist before the manual firing updates it.
+        self.synced_schedule_states().await?;
+        let now = now_ms();
+        let firing = self.firing_for(plan, now, format!("schedule:{name}:manual"))?;
+        let fired = self.store().fire_schedule_now(name, now, &firing).await?;
+        if let Firing::Run { message, .. } | Firing::Message(message) = &firing {
+            tracing::info!(schedule = %name, run_id = ?fired.run_id, "schedule triggered manually");
+            self.wake(&message.queue);
+        }
+        Ok(Dispatched {
+            run_id: fired.run_id,
+            message_id: fired.message_id.unwrap_or_default(),
+            duplicate: false,
+        })
     }
 
     /// Every schedule with its next and last fire times.

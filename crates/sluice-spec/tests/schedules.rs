@@ -15,6 +15,10 @@ triggers:
   hourly:
     schedule: rate(1 hours)
     target: { function: extract }
+  springs_forward:
+    schedule: at(2026-03-29T02:30:00)
+    timezone: Europe/Paris
+    target: { function: extract }
   fine:
     schedule: cron(0/15 8-17 ? * MON-FRI *)
     timezone: America/New_York
@@ -33,6 +37,10 @@ fn bad_schedules_and_time_zones_are_reported_where_they_are() {
     assert!(errors.contains("triggers.nightly.timezone: unknown time zone `Europe/Pariss`; did you mean `Europe/Paris`?"), "{errors}");
     assert!(
         errors.contains("triggers.hourly.schedule") && errors.contains("rate(1 hour)"),
+        "{errors}"
+    );
+    assert!(
+        errors.contains("sluice.yaml:14:15: triggers.springs_forward.schedule: invalid schedule `at(2026-03-29T02:30:00)`: 2026-03-29 02:30:00 does not exist in Europe/Paris"),
         "{errors}"
     );
     assert!(

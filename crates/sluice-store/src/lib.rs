@@ -205,6 +205,19 @@ pub trait Store: Send + Sync + 'static {
         firing: &Firing,
     ) -> StoreResult<bool>;
 
+    /// Fires a schedule outside its timetable (`sluice trigger`): in one
+    /// transaction the firing's work is submitted and becomes the schedule's
+    /// last firing (at `at`), so the overlap policy and `sluice schedules`
+    /// see it; the next fire time is left alone, and a concurrent timed
+    /// firing's compare-and-set is unaffected. Returns the run
+    /// and message submitted, or `NotFound` for an unknown schedule.
+    async fn fire_schedule_now(
+        &self,
+        name: &str,
+        at: EpochMillis,
+        firing: &Firing,
+    ) -> StoreResult<Fired>;
+
     // ----- logs -----
 
     /// Appends log lines; each gets the next sequence number of its run.

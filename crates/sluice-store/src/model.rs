@@ -304,6 +304,13 @@ pub enum Firing {
     Skip,
 }
 
+/// What one firing submitted (nothing for a skipped one).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fired {
+    pub run_id: Option<String>,
+    pub message_id: Option<String>,
+}
+
 /// The timestamps a run has after `update` at `now`, or why the change is
 /// refused. One rule for every backend: a terminal run keeps its status (only
 /// a rerun reopens it), repeating the same terminal status is accepted so a

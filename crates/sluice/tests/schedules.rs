@@ -152,3 +152,122 @@ fn after_downtime_catch_up_once_runs_once_and_skip_skips() {
         "exactly one catch-up run: {runs}"
     );
 }
+
+/// Waits until the run has `status`; polls the API, at most 20 s.
+fn wait_status(server: &Server, run_id: &str, status: &str) -> Value {
+    let deadline = Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let run = server.get(&format!("/v1/runs/{run_id}"));
+        if run["status"] == status {
+            return run;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "run {run_id} never became {status}: {run}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// Three schedules with the same `at` time and one overlap policy each;
+/// the handler blocks until the test creates the file `release`.
+fn overlap_yaml(when: &str) -> String {
+    let mut yaml = String::from("version: 1\nfunctions:\n");
+    for policy in ["skip", "queue", "allow"] {
+        yaml.push_str(&format!("  slow_{policy}:\n    run: sh slow.sh\n"));
+    }
+    yaml.push_str("triggers:\n");
+    for policy in ["skip", "queue", "allow"] {
+        yaml.push_str(&format!(
+            "  {policy}:\n    schedule: \"{when}\"\n    overlap: {policy}\n    \
+             target: {{ function: slow_{policy} }}\n"
+        ));
+    }
+    yaml
+}
+
+const SLOW_SH: &str =
+    "input=$(cat)\nwhile [ ! -e release ]; do sleep 0.05; done\necho \"$input\"\n";
+
+/// A manual trigger is the schedule's last run, so when the clock fires
+/// while it is still going: `skip` starts nothing, `queue` starts a run
+/// only after it finished, `allow` runs alongside it.
+#[test]
+fn overlap_policies_differ_while_a_manual_run_is_going() {
+    let tmp = tempfile::tempdir().unwrap();
+    let (at, when) = at_in(6);
+    let dir = project(
+        &tmp.path().join("p"),
+        &overlap_yaml(&at),
+        &[("slow.sh", SLOW_SH)],
+    );
+    let server = Server::start(&dir, &tmp.path().join("data"));
+    let mut manual = std::collections::HashMap::new();
+    for policy in ["skip", "queue", "allow"] {
+        let fired = server.post(&format!("/v1/schedules/{policy}/trigger"), &Value::Null);
+        let run_id = fired["run_id"].as_str().expect("a run").to_string();
+        wait_status(&server, &run_id, "running");
+        let view = schedule(&server, policy);
+        assert_eq!(
+            view["last_run_id"],
+            run_id.as_str(),
+            "shown as last run: {view}"
+        );
+        assert!(view["next_fire_at"].is_i64(), "timetable kept: {view}");
+        manual.insert(policy, run_id);
+    }
+    assert!(
+        Utc::now() < when,
+        "the manual runs started after the fire time; the test proves nothing"
+    );
+
+    // The clock fires all three (at most once each: one-time schedules).
+    let fired: Vec<Value> = ["skip", "queue", "allow"]
+        .iter()
+        .map(|p| wait_schedule(&server, p, |s| s["next_fire_at"].is_null()))
+        .collect();
+    assert_eq!(
+        fired[0]["last_run_id"],
+        manual["skip"].as_str(),
+        "skip started nothing: {}",
+        fired[0]
+    );
+    let queued = fired[1]["last_run_id"].as_str().unwrap().to_string();
+    let allowed = fired[2]["last_run_id"].as_str().unwrap().to_string();
+    assert_ne!(queued, manual["queue"]);
+    assert_ne!(allowed, manual["allow"]);
+    // allow: both runs at once.
+    wait_status(&server, &allowed, "running");
+    assert_eq!(
+        server.get(&format!("/v1/runs/{}", manual["allow"]))["status"],
+        "running"
+    );
+    // queue: the timed run waits behind the manual one.
+    assert_eq!(
+        server.get(&format!("/v1/runs/{queued}"))["status"],
+        "queued",
+        "overlap: queue holds the second run"
+    );
+
+    std::fs::write(dir.join("release"), "").unwrap();
+    let done = |id: &str| {
+        let run = server.wait_run(id);
+        assert_eq!(run["status"], "succeeded", "{run}");
+        run
+    };
+    let (first, second) = (done(&manual["queue"]), done(&queued));
+    assert!(
+        second["started_at"].as_i64() >= first["finished_at"].as_i64(),
+        "queued run started only after the first finished: {first} {second}"
+    );
+    let (first, second) = (done(&manual["allow"]), done(&allowed));
+    assert!(
+        second["started_at"].as_i64() < first["finished_at"].as_i64(),
+        "allowed run overlapped the first: {first} {second}"
+    );
+    done(&manual["skip"]);
+    let skip_runs = server.get("/v1/runs?target=slow_skip");
+    assert_eq!(skip_runs.as_array().unwrap().len(), 1, "{skip_runs}");
+    let listing = stdout(&server.cli(&["schedules"]));
+    assert!(listing.contains(&manual["skip"][..12]), "{listing}");
+}

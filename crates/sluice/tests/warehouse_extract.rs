@@ -1,9 +1,10 @@
 //! The warehouse extract end to end, against the real PostgreSQL and
-//! MariaDB: a schedule fires (`sluice trigger`), every SQL file in the
-//! queries bucket becomes its own step and its own object; a broken file
-//! fails alone, is fixed in the bucket, and is rerun alone; bad input fails
-//! with a clear error and leaves no object. A missing database fails the
-//! tests, it never skips them.
+//! MariaDB: a schedule fires (by the clock, or `sluice trigger`), every SQL
+//! file in the queries bucket becomes its own step and its own object; a
+//! broken file fails alone, is fixed in the bucket, and is rerun alone with
+//! the original parameters; bad input fails with a clear error and leaves
+//! no object; `examples/warehouse-extract` runs as the README says. A
+//! missing database fails the tests, it never skips them.
 
 mod common;
 mod extract_support;
@@ -12,8 +13,14 @@ use common::*;
 use extract_support::*;
 use serde_json::Value;
 
-/// A project extracting every `.sql` under `queries/sql/` with `connection`.
+/// A project extracting every `.sql` under `queries/sql/` with `connection`,
+/// on a schedule that fires only on demand in these tests (02:00 UTC).
 fn project_yaml(url: &str, format: &str, compression: &str) -> String {
+    scheduled_yaml(url, format, compression, "cron(0 2 * * ? *)")
+}
+
+/// [`project_yaml`] with the `nightly` trigger on `schedule`.
+fn scheduled_yaml(url: &str, format: &str, compression: &str, schedule: &str) -> String {
     format!(
         r#"
 version: 1
@@ -23,6 +30,7 @@ buckets:
 connections:
   warehouse: {{ url: "{url}", pool: {{ max: 2 }} }}
   offline: {{ url: "postgres://postgres@127.0.0.1:9/test", connect_timeout: 2s }}
+  impatient: {{ url: "{url}", query_timeout: 1s }}
 pipelines:
   nightly:
     retry: {{ max_attempts: 1 }}
@@ -44,9 +52,15 @@ pipelines:
       - name: extract
         uses: sql-extract
         with: {{ connection: offline, to_bucket: extracts, from_bucket: queries, from_key: sql/customers.sql }}
+  impatient:
+    retry: {{ max_attempts: 1 }}
+    phases:
+      - name: extract
+        uses: sql-extract
+        with: {{ connection: impatient, to_bucket: extracts, from_bucket: queries, from_key: slow/sleep.sql }}
 triggers:
   nightly:
-    schedule: cron(0 2 * * ? *)
+    schedule: "{schedule}"
     target: {{ pipeline: nightly }}
 "#
     )
@@ -247,9 +261,38 @@ fn mariadb_extract_fails_one_file_alone_then_reruns_it_fixed() {
     broken_file_fixed_and_rerun_alone(&db, "parquet", "zstd", "parquet");
 }
 
-#[test]
-fn bad_input_fails_its_own_step_clearly_and_writes_nothing() {
-    let db = Database::postgres();
+/// What fails where the dialects differ: a query that fails after rows
+/// have streamed, a column type no output holds, a query that sleeps.
+struct BadSql {
+    halfway: &'static str,
+    halfway_error: &'static str,
+    shape: &'static str,
+    shape_error: &'static str,
+    sleep: &'static str,
+}
+
+const POSTGRES_BAD: BadSql = BadSql {
+    halfway: "SELECT n, 1 / (50000 - n) AS x FROM generate_series(1, 100000) AS n",
+    halfway_error: "halfway.sql: division by zero (22012)",
+    shape: "SELECT 1 AS id,\n  point(1, 2) AS shape",
+    shape_error: "column `shape` has the database type `point`, which sql-extract cannot map to an output type; convert it in the query, e.g. `CAST(shape AS text)`",
+    sleep: "SELECT 1 AS slept FROM pg_sleep(30)",
+};
+
+const MARIADB_BAD: BadSql = BadSql {
+    // A scalar subquery that returns two rows once seq passes 50000.
+    halfway: "SELECT seq AS n, (SELECT 1 UNION ALL SELECT 2 FROM DUAL WHERE seq > 50000) AS x \
+              FROM seq_1_to_100000",
+    halfway_error: "halfway.sql: Subquery returns more than 1 row (1242 21000)",
+    shape: "SELECT 1 AS id,\n  ST_GeomFromText('POINT(1 2)') AS shape",
+    shape_error: "column `shape` has the database type `geometry`, which sql-extract cannot map to an output type; convert it in the query, e.g. `CAST(shape AS CHAR)`",
+    sleep: "SELECT SLEEP(30) AS slept",
+};
+
+/// Bad input fails its own step with a clear error in its log and writes
+/// nothing, the good file is unaffected; a query past `query_timeout` is
+/// cancelled; an unreachable warehouse fails fast.
+fn bad_input_fails_alone(db: &Database, bad: &BadSql) {
     let tmp = tempfile::tempdir().unwrap();
     let dir = project(
         &tmp.path().join("p"),
@@ -266,11 +309,8 @@ fn bad_input_fails_its_own_step_clearly_and_writes_nothing() {
                 format!("SELECT id, name FROM {} ORDER BY id", db.tables.customers).as_bytes(),
             ),
             ("latin1.sql", b"SELECT 'caf\xe9' AS word\n"),
-            (
-                "halfway.sql",
-                b"SELECT n, 1 / (50000 - n) AS x FROM generate_series(1, 100000) AS n",
-            ),
-            ("shape.sql", b"SELECT 1 AS id,\n  point(1, 2) AS shape"),
+            ("halfway.sql", bad.halfway.as_bytes()),
+            ("shape.sql", bad.shape.as_bytes()),
             ("template.sql", b"SELECT {{ params.nope }} AS x"),
         ],
     );
@@ -289,8 +329,8 @@ fn bad_input_fails_its_own_step_clearly_and_writes_nothing() {
             "latin1.sql",
             "not UTF-8 text: invalid byte 0xe9 at line 1, column 12",
         ),
-        ("halfway.sql", "halfway.sql: division by zero (22012)"),
-        ("shape.sql", "column `shape` has the database type `point`"),
+        ("halfway.sql", bad.halfway_error),
+        ("shape.sql", bad.shape_error),
         (
             "template.sql",
             "template.sql:1:8: unknown template value `params.nope`",
@@ -310,16 +350,37 @@ fn bad_input_fails_its_own_step_clearly_and_writes_nothing() {
             "{name} logs its failure:\n{log}"
         );
     }
-    assert!(step(&run, "shape.sql")["error"]
-        .as_str()
-        .unwrap()
-        .contains("CAST(shape AS text)"));
     assert!(step_log(&server, run_id, "halfway.sql").contains("nothing was written"));
     assert_eq!(
         object_keys(&server, "extracts"),
         [format!("extracts/customers/{date}.csv.gz")],
         "only the good file's result exists"
     );
+
+    // A query past the connection's query_timeout is cancelled, its step fails.
+    write_files(&files, &[("sleep.sql", bad.sleep.as_bytes())]);
+    upload_file(
+        &server,
+        &files.join("sleep.sql"),
+        "s3://queries/slow/sleep.sql",
+    );
+    let started = std::time::Instant::now();
+    let accepted = server.post("/v1/pipelines/impatient/runs", &serde_json::json!({}));
+    let impatient = server.wait_run(accepted["run_id"].as_str().unwrap());
+    assert_eq!(impatient["status"], "failed", "{impatient}");
+    let error = step(&impatient, "extract")["error"].as_str().unwrap();
+    assert!(
+        error.contains("sleep.sql: the query ran longer than the connection's query_timeout (1s) and was cancelled"),
+        "{error}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(15),
+        "cancelled, not waited out: {:?}",
+        started.elapsed()
+    );
+    assert!(!object_keys(&server, "extracts")
+        .iter()
+        .any(|k| k.contains("sleep")));
 
     // A warehouse that cannot be reached fails fast, naming it.
     let started = std::time::Instant::now();
@@ -337,4 +398,323 @@ fn bad_input_fails_its_own_step_clearly_and_writes_nothing() {
         "{error}"
     );
     assert!(started.elapsed() < std::time::Duration::from_secs(20));
+}
+
+#[test]
+fn postgres_bad_input_fails_its_own_step_clearly_and_writes_nothing() {
+    bad_input_fails_alone(&Database::postgres(), &POSTGRES_BAD);
+}
+
+#[test]
+fn mariadb_bad_input_fails_its_own_step_clearly_and_writes_nothing() {
+    bad_input_fails_alone(&Database::mariadb(), &MARIADB_BAD);
+}
+
+/// One extract of `sql/pinned.sql` whose `with.params` has a literal
+/// (`min_id`) and a value read from the run's input (`day`).
+fn pinned_yaml(url: &str, min_id: u32) -> String {
+    format!(
+        r#"
+version: 1
+buckets:
+  queries: {{ versioning: true }}
+  extracts: {{ versioning: true }}
+connections:
+  warehouse: {{ url: "{url}" }}
+pipelines:
+  pinned:
+    retry: {{ max_attempts: 1 }}
+    phases:
+      - name: extract
+        uses: sql-extract
+        with:
+          connection: warehouse
+          from_bucket: queries
+          from_key: sql/pinned.sql
+          to_bucket: extracts
+          format: jsonl
+          params: {{ min_id: {min_id}, day: "$.detail.logical_date" }}
+triggers:
+  pinned:
+    schedule: cron(0 2 * * ? *)
+    target: {{ pipeline: pinned }}
+"#
+    )
+}
+
+/// A rerun repeats the original run: `sluice.yaml` changed `min_id` between
+/// the run and the rerun (a restart with the new file), yet the rerun
+/// reads `min_id` and the `$.path` value as the first attempt resolved them.
+#[test]
+fn a_rerun_uses_the_parameters_the_first_attempt_resolved() {
+    let db = Database::postgres();
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let dir = project(&tmp.path().join("p"), &pinned_yaml(&db.url, 2), &[]);
+    let server = Server::start(&dir, &data);
+    let sql = |verb: &str| {
+        format!(
+            "SELECT id, {{{{ params.day }}}} AS day\n  {verb} {}\n WHERE id >= {{{{ params.min_id }}}} ORDER BY id",
+            db.tables.customers
+        )
+    };
+    let files = tmp.path().join("sql");
+    write_files(&files, &[("pinned.sql", sql("FORM").as_bytes())]);
+    upload_file(
+        &server,
+        &files.join("pinned.sql"),
+        "s3://queries/sql/pinned.sql",
+    );
+    let fired = server.cli_json(&["trigger", "pinned", "--no-wait"]);
+    let run_id = fired["run_id"].as_str().unwrap().to_string();
+    let run = server.wait_run(&run_id);
+    assert_eq!(run["status"], "failed", "{run}");
+    let logical_date = run["input"]["detail"]["logical_date"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let first = &step(&run, "extract")["attempts"][0]["output"]["resolved"];
+    assert_eq!(
+        first,
+        &serde_json::json!({ "params": { "min_id": 2, "day": logical_date }, "logical_date": logical_date }),
+        "the failed attempt recorded what it resolved"
+    );
+
+    server.kill();
+    std::fs::write(dir.join("sluice.yaml"), pinned_yaml(&db.url, 3)).unwrap();
+    let server = Server::start(&dir, &data);
+    write_files(&files, &[("pinned.sql", sql("FROM").as_bytes())]);
+    upload_file(
+        &server,
+        &files.join("pinned.sql"),
+        "s3://queries/sql/pinned.sql",
+    );
+    let rerun = server.cli_json(&["rerun", &run_id, "--step", "extract"]);
+    assert_eq!(rerun["status"], "succeeded", "{rerun}");
+    let run = server.get(&format!("/v1/runs/{run_id}"));
+    let extract = step(&run, "extract");
+    assert_eq!(&extract["output"]["resolved"], first, "{extract}");
+    assert!(
+        step_log(&server, &run_id, "extract").contains("as attempt 1 resolved them"),
+        "the rerun says where its parameters came from"
+    );
+    let key = extract["output"]["key"].as_str().unwrap();
+    let lines: Vec<Value> = String::from_utf8(fetch(&server, "extracts", key))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            serde_json::json!({ "id": 2, "day": logical_date }),
+            serde_json::json!({ "id": 3, "day": logical_date }),
+        ],
+        "min_id 2 as in the original run, not the edited 3"
+    );
+}
+
+/// The schedule's run, once the clock has fired it (polls the API; 30 s).
+fn wait_fired(server: &Server, schedule: &str) -> String {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    loop {
+        let all = server.get("/v1/schedules");
+        let found = all
+            .as_array()
+            .and_then(|a| a.iter().find(|s| s["name"] == schedule))
+            .unwrap_or_else(|| panic!("no schedule {schedule}: {all}"));
+        if let Some(run_id) = found["last_run_id"].as_str() {
+            return run_id.to_string();
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "schedule {schedule} did not fire: {found}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
+/// The clock, not `sluice trigger`, fires the extract: an `at(...)` a few
+/// seconds ahead starts a run for that fire time, and every SQL file in
+/// the bucket when it fires yields its object, dated by the fire time.
+#[test]
+fn the_clock_fires_the_extract_schedule() {
+    let db = Database::postgres();
+    let tmp = tempfile::tempdir().unwrap();
+    let when = chrono::Utc::now() + chrono::Duration::seconds(6);
+    let at = format!("at({})", when.format("%Y-%m-%dT%H:%M:%S"));
+    let dir = project(
+        &tmp.path().join("p"),
+        &scheduled_yaml(&db.url, "csv", "none", &at),
+        &[],
+    );
+    let server = Server::start(&dir, &tmp.path().join("data"));
+    let files = tmp.path().join("sql");
+    let t = &db.tables;
+    write_files(
+        &files,
+        &[
+            (
+                "customers.sql",
+                format!("SELECT id, name FROM {} ORDER BY id", t.customers).as_bytes(),
+            ),
+            (
+                "count.sql",
+                format!("SELECT count(*) AS n FROM {}", t.orders).as_bytes(),
+            ),
+        ],
+    );
+    upload_dir(&server, &files, "s3://queries/sql/");
+    assert!(
+        chrono::Utc::now() < when,
+        "the upload took past the fire time; the test proves nothing"
+    );
+    let run = server.wait_run(&wait_fired(&server, "nightly"));
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["trigger"], "schedule:nightly", "fired by the clock");
+    let logical_date = when.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    assert_eq!(
+        run["input"]["detail"]["logical_date"],
+        logical_date.as_str()
+    );
+    assert_eq!(step(&run, "customers.sql")["output"]["rows"], 3);
+    assert_eq!(
+        step(&run, "count.sql")["output"]["logical_date"],
+        logical_date.as_str()
+    );
+    let date = &logical_date[..10];
+    assert_eq!(
+        object_keys(&server, "extracts"),
+        [
+            format!("extracts/count/{date}.csv"),
+            format!("extracts/customers/{date}.csv"),
+        ]
+    );
+}
+
+/// A PostgreSQL database of its own, dropped afterwards: the example's
+/// seed.sh recreates the `shop` schema, which must not race other tests.
+struct ScratchDatabase {
+    name: String,
+}
+
+impl ScratchDatabase {
+    fn create() -> ScratchDatabase {
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .subsec_nanos();
+        let name = format!("sluice_example_{}_{nanos}", std::process::id());
+        psql_admin(&format!("CREATE DATABASE {name}"));
+        ScratchDatabase { name }
+    }
+
+    fn url(&self) -> String {
+        format!("postgres://postgres@127.0.0.1:5432/{}", self.name)
+    }
+}
+
+impl Drop for ScratchDatabase {
+    fn drop(&mut self) {
+        psql_admin(&format!(
+            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+            self.name
+        ));
+    }
+}
+
+fn psql_admin(sql: &str) {
+    let out = std::process::Command::new("psql")
+        .args([
+            "postgres://postgres@127.0.0.1:5432/test",
+            "-v",
+            "ON_ERROR_STOP=1",
+            "-qc",
+            sql,
+        ])
+        .output()
+        .expect("run psql");
+    assert!(out.status.success(), "{sql}: {}", stderr(&out));
+}
+
+/// Runs one of the example's scripts; panics with its output on failure.
+fn example_script(script: &std::path::Path, envs: &[(&str, &str)]) -> String {
+    let out = std::process::Command::new("sh")
+        .arg(script)
+        .envs(envs.iter().copied())
+        .env_remove("AWS_PROFILE")
+        .output()
+        .expect("run sh");
+    assert!(
+        out.status.success(),
+        "{} failed: {}{}",
+        script.display(),
+        stdout(&out),
+        stderr(&out)
+    );
+    stdout(&out)
+}
+
+/// `examples/warehouse-extract` as the README runs it: it validates, its
+/// seed.sh seeds a PostgreSQL database, upload.sh puts its SQL files into
+/// the bucket, and the nightly schedule extracts each of them.
+#[test]
+fn the_warehouse_extract_example_validates_seeds_and_extracts() {
+    let example = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples/warehouse-extract")
+        .canonicalize()
+        .unwrap();
+    let db = ScratchDatabase::create();
+    let url = db.url();
+    let validated = std::process::Command::new(SLUICE)
+        .arg("validate")
+        .arg(&example)
+        .env("WAREHOUSE_URL", &url)
+        .output()
+        .expect("run sluice validate");
+    assert!(
+        validated.status.success(),
+        "{}{}",
+        stdout(&validated),
+        stderr(&validated)
+    );
+
+    let seeded = example_script(&example.join("seed.sh"), &[("WAREHOUSE_URL", &url)]);
+    assert!(seeded.contains("shop.orders (20000)"), "{seeded}");
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("data");
+    let server = Server::start_env(
+        &example,
+        &data,
+        &[],
+        &[],
+        std::process::Stdio::inherit(),
+        &[("WAREHOUSE_URL", &url)],
+    );
+    let uploaded = example_script(
+        &example.join("upload.sh"),
+        &[
+            ("SLUICE_DATA_DIR", data.to_str().unwrap()),
+            ("SLUICE_S3", &server.s3),
+        ],
+    );
+    assert!(uploaded.contains("uploaded 3 SQL files"), "{uploaded}");
+
+    let run = trigger(&server);
+    assert_eq!(run["status"], "succeeded", "{run}");
+    let date = &run["input"]["detail"]["logical_date"].as_str().unwrap()[..10];
+    assert_eq!(step(&run, "customers.sql")["output"]["rows"], 500);
+    // seed.sh ties country and product to the customer id, with matching
+    // parity: 100 of the 4 × 50 pairs occur.
+    assert_eq!(step(&run, "revenue_by_country.sql")["output"]["rows"], 100);
+    let daily = step(&run, "daily_orders.sql")["output"]["rows"]
+        .as_u64()
+        .unwrap();
+    assert!(daily > 0, "orders of the logical day: {run}");
+    let names = ["customers", "daily_orders", "revenue_by_country"];
+    let expected: Vec<String> = names
+        .iter()
+        .map(|n| format!("extracts/{n}/{date}.csv.gz"))
+        .collect();
+    assert_eq!(object_keys(&server, "extracts"), expected);
 }

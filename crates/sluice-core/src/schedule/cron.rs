@@ -87,7 +87,8 @@ pub struct CronSpec {
     pub day_of_week: DayRule,
     /// `None` is every year.
     pub years: Option<Vec<u32>>,
-    /// Standard cron: when both day fields are restricted, either may match.
+    /// Standard cron: a day matches if either day field does (Vixie's rule
+    /// when neither field starts with `*`); otherwise both must match.
     pub either_day: bool,
 }
 
@@ -152,12 +153,20 @@ impl CronSpec {
             minutes: MINUTES.parse(minutes)?,
             hours: HOURS.parse(hours)?,
             months: MONTH.parse(month)?,
-            either_day: day_of_month != DayRule::Any && day_of_week != DayRule::Any,
+            either_day: either_day(dom, dow),
             day_of_month,
             day_of_week,
             years: None,
         })
     }
+}
+
+/// Vixie cron and cronie (`DOM_STAR`/`DOW_STAR` in `entry.c`) OR the day
+/// fields only when neither starts with `*`: `0 0 1,15 * MON` is the 1st,
+/// the 15th and every Monday, but `0 0 */2 * MON` is odd-numbered Mondays
+/// (a stepped star still counts as a star).
+fn either_day(dom: &str, dow: &str) -> bool {
+    !dom.starts_with('*') && !dow.starts_with('*')
 }
 
 fn parse_day_of_month(text: &str) -> Result<DayRule, ScheduleError> {

@@ -23,7 +23,7 @@ mod next;
 
 pub use cron::CronSpec;
 
-use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, LocalResult, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use std::time::Duration;
 
@@ -84,6 +84,24 @@ impl Schedule {
         Err(ScheduleError::new(format!(
             "`{expression}` is not a schedule: use cron(M H DoM Mon DoW Y), rate(N unit), at(yyyy-mm-ddThh:mm:ss) or five-field cron"
         )))
+    }
+
+    /// Refuses what can never fire in `tz`: an `at(...)` whose local time
+    /// falls in a daylight-saving gap (02:30 on a spring-forward night)
+    /// names no instant, so it would silently never run. A repeated local
+    /// time (fall back) is fine: it fires at its first occurrence.
+    pub fn check_in(&self, tz: Tz) -> Result<(), ScheduleError> {
+        let Schedule::At(local) = self else {
+            return Ok(());
+        };
+        if let LocalResult::None = tz.from_local_datetime(local) {
+            return Err(ScheduleError::new(format!(
+                "{local} does not exist in {} (the clocks skip it for daylight saving time), \
+                 so this schedule would never fire; pick a time outside the gap",
+                tz.name()
+            )));
+        }
+        Ok(())
     }
 
     /// The first fire time strictly after `after`. `anchor` is when a rate

@@ -108,6 +108,49 @@ fn aws_documented_examples() {
     }
 }
 
+/// Five-field cron's day fields, as Vixie cron and cronie combine them:
+/// OR only when both are restricted and neither starts with `*`.
+#[test]
+fn five_field_day_of_month_and_day_of_week_combine_as_vixie_cron() {
+    let from = utc(2025, 12, 31, 12, 0); // 1 January 2026 is a Thursday
+    let cases: &[(&str, &[&str])] = &[
+        // Both restricted: the 13th or any Friday.
+        (
+            "0 0 13 * 5",
+            &["2026-01-02", "2026-01-09", "2026-01-13", "2026-01-16"],
+        ),
+        (
+            "0 0 1,15 * MON",
+            &["2026-01-01", "2026-01-05", "2026-01-12", "2026-01-15"],
+        ),
+        // A stepped star in day-of-month: odd days that are Mondays.
+        (
+            "0 0 */2 * MON",
+            &["2026-01-05", "2026-01-19", "2026-02-09", "2026-02-23"],
+        ),
+        // A stepped star in day-of-week: the 1st when it is a Sun/Tue/Thu/Sat.
+        (
+            "0 0 1 * */2",
+            &["2026-01-01", "2026-02-01", "2026-03-01", "2026-08-01"],
+        ),
+        // A star on one side: the other decides alone.
+        ("0 0 * * FRI", &["2026-01-02", "2026-01-09"]),
+        ("0 0 13 * *", &["2026-01-13", "2026-02-13"]),
+        // A range covering the month is no star: OR, so every day.
+        (
+            "0 0 1-31 * MON",
+            &["2026-01-01", "2026-01-02", "2026-01-03"],
+        ),
+    ];
+    for (expression, expected) in cases {
+        let days: Vec<String> = upcoming(expression, from, Tz::UTC, expected.len())
+            .iter()
+            .map(|t| t[..10].to_string())
+            .collect();
+        assert_eq!(days, *expected, "{expression}");
+    }
+}
+
 #[test]
 fn a_finite_schedule_ends() {
     assert_eq!(
@@ -135,6 +178,31 @@ fn time_zones_and_daylight_saving() {
     // Rates are durations, unaffected by the clock change.
     let got = upcoming("rate(1 hour)", utc(2026, 10, 25, 0, 0), paris, 2);
     assert_eq!(got, ["2026-10-25 01:00", "2026-10-25 02:00"]);
+}
+
+#[test]
+fn an_at_in_a_daylight_saving_gap_is_refused() {
+    let paris = chrono_tz::Europe::Paris;
+    let gap = Schedule::parse("at(2026-03-29T02:30:00)").unwrap();
+    let err = gap
+        .check_in(paris)
+        .expect_err("02:30 is skipped in Paris that night");
+    assert!(
+        err.to_string().contains("does not exist in Europe/Paris"),
+        "{err}"
+    );
+    assert!(gap.check_in(Tz::UTC).is_ok(), "no gap in UTC");
+    // Fall back repeats 02:30: it exists, and fires at the first one.
+    let twice = Schedule::parse("at(2026-10-25T02:30:00)").unwrap();
+    assert!(twice.check_in(paris).is_ok());
+    assert_eq!(
+        upcoming("at(2026-10-25T02:30:00)", utc(2026, 10, 1, 0, 0), paris, 1),
+        ["2026-10-25 00:30"]
+    );
+    assert!(Schedule::parse("cron(30 2 * * ? *)")
+        .unwrap()
+        .check_in(paris)
+        .is_ok());
 }
 
 #[test]

@@ -20,6 +20,39 @@ pub(super) struct Source {
     pub key: String,
 }
 
+/// The values an extract's templates see that come from the project and the
+/// run: `with.params` (with `$.path` values read from the run's input) and
+/// the logical date. The first attempt records them in its output, success
+/// or failure, and later attempts reuse them, so a rerun repeats the
+/// original run even if `sluice.yaml` changed since.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub(super) struct Resolved {
+    pub params: Value,
+    pub logical_date: DateTime<Utc>,
+}
+
+impl Resolved {
+    /// Resolves from the current project's `with.params` and the run.
+    pub fn now(params: &SqlExtract, run: &RunRecord) -> Result<Resolved, StepFailure> {
+        Ok(Resolved {
+            params: apply_template(&Value::Object(params.params.clone()), &run.input),
+            logical_date: logical_date(run)?,
+        })
+    }
+
+    /// What an earlier attempt recorded (`resolved` in its output).
+    pub fn recorded(output: &Value) -> Option<Resolved> {
+        serde_json::from_value(output.get("resolved")?.clone()).ok()
+    }
+
+    pub fn to_json(&self) -> Value {
+        json!({
+            "params": self.params,
+            "logical_date": self.logical_date.to_rfc3339_opts(SecondsFormat::Secs, true),
+        })
+    }
+}
+
 /// One extract's context.
 pub(super) struct Extract {
     pub source: Source,
@@ -38,6 +71,7 @@ impl Extract {
         params: &SqlExtract,
         input: &Value,
         run: &RunRecord,
+        resolved: Resolved,
     ) -> Result<Extract, StepFailure> {
         let (source, file) = source(params, input)?;
         let name = file.strip_suffix(".sql").unwrap_or(&file).to_string();
@@ -46,8 +80,8 @@ impl Extract {
             name,
             file,
             run_id: run.id.clone(),
-            logical_date: logical_date(run)?,
-            params: apply_template(&Value::Object(params.params.clone()), &run.input),
+            logical_date: resolved.logical_date,
+            params: resolved.params,
         })
     }
 

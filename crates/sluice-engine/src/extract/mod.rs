@@ -8,6 +8,10 @@
 //! has completed is the file put into the target bucket, as one new version,
 //! so readers never see a partial result. Every step logs what it read, ran
 //! and wrote, and a failure says where in the SQL file it happened.
+//!
+//! The SQL file is re-read on a rerun, but the parameters and the logical
+//! date are not: the first attempt records them (`resolved` in its output)
+//! and later attempts of the step reuse them ([`context::Resolved`]).
 
 mod context;
 mod failure;
@@ -15,7 +19,7 @@ mod failure;
 use crate::engine::Engine;
 use crate::invoke::StepFailure;
 use crate::logs::RunLog;
-use context::{Extract, SqlFile};
+use context::{Extract, Resolved, SqlFile};
 use serde_json::{json, Value};
 use sluice_core::key_template::KeyTemplate;
 use sluice_runtime::{LogSink, ProgressReport};
@@ -29,16 +33,78 @@ const PROGRESS_EVERY: Duration = Duration::from_secs(5);
 
 impl Engine {
     /// Runs one extract; its input names the SQL object (a fan-out item,
-    /// an S3 event, or `from_bucket`/`from_key` in `with`).
+    /// an S3 event, or `from_bucket`/`from_key` in `with`). The output, or
+    /// the failure's detail, records the resolved parameters for reruns.
     pub(crate) async fn sql_extract(
         &self,
         run_id: &str,
+        step: &str,
+        attempt_number: u32,
         with: &Value,
         input: &Value,
         log: &Arc<RunLog>,
     ) -> Result<Value, StepFailure> {
         let params: SqlExtract = serde_json::from_value(with.clone())
             .map_err(|e| StepFailure::failed(format!("sql-extract parameters: {e}")))?;
+        let run = self
+            .store()
+            .get_run(run_id)
+            .await
+            .map_err(|e| StepFailure::failed(e.to_string()))?;
+        let resolved = match self.recorded_resolution(run_id, step, attempt_number).await {
+            Some((number, resolved)) => {
+                log.note(format!(
+                    "parameters and logical date as attempt {number} resolved them: {}",
+                    resolved.to_json()
+                ));
+                resolved
+            }
+            None => Resolved::now(&params, &run)?,
+        };
+        let pinned = resolved.to_json();
+        let extract = Extract::new(&params, input, &run, resolved)?;
+        match self.run_extract(&params, &extract, log).await {
+            Ok(mut output) => {
+                output["resolved"] = pinned;
+                Ok(output)
+            }
+            Err(mut failure) => {
+                let detail = failure
+                    .detail
+                    .get_or_insert_with(|| json!({ "errorMessage": failure.message }));
+                detail["resolved"] = pinned;
+                Err(failure)
+            }
+        }
+    }
+
+    /// The parameters an earlier attempt of this step resolved, with that
+    /// attempt's number (none on a first attempt, or if none recorded them).
+    async fn recorded_resolution(
+        &self,
+        run_id: &str,
+        step: &str,
+        attempt_number: u32,
+    ) -> Option<(u32, Resolved)> {
+        if attempt_number <= 1 {
+            return None;
+        }
+        let steps = self.store().run_steps(run_id).await.ok()?;
+        let step = steps.iter().find(|s| s.name == step)?;
+        step.attempts
+            .iter()
+            .filter(|a| a.number < attempt_number)
+            .filter_map(|a| Some((a.number, Resolved::recorded(a.output.as_ref()?)?)))
+            .min_by_key(|(number, _)| *number)
+    }
+
+    /// The extract itself: read the SQL file, run it, store the result.
+    async fn run_extract(
+        &self,
+        params: &SqlExtract,
+        extract: &Extract,
+        log: &Arc<RunLog>,
+    ) -> Result<Value, StepFailure> {
         let spec = OutputSpec {
             format: params.format().parse().map_err(StepFailure::failed)?,
             compression: params.compression().parse().map_err(StepFailure::failed)?,
@@ -61,12 +127,6 @@ impl Engine {
             self.inner.objects.get().ok_or_else(|| {
                 StepFailure::failed("no buckets are served by this Sluice".into())
             })?;
-        let run = self
-            .store()
-            .get_run(run_id)
-            .await
-            .map_err(|e| StepFailure::failed(e.to_string()))?;
-        let extract = Extract::new(&params, input, &run)?;
         let file = SqlFile::read(objects, &extract.source).await?;
         log.note(format!(
             "sql-extract {}: s3://{}/{} version {} ({} bytes, sha256 {})",

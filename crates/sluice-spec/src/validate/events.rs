@@ -76,7 +76,17 @@ pub(super) fn triggers(cx: &mut Cx, project: &Project) {
         );
         match &t.schedule {
             Some(s) => {
-                if let Err(err) = sluice_core::schedule::Schedule::parse(s) {
+                // An unknown zone is reported below; the expression is then
+                // checked against UTC only.
+                let tz = t
+                    .timezone
+                    .as_deref()
+                    .unwrap_or("UTC")
+                    .parse()
+                    .unwrap_or_default();
+                let checked = sluice_core::schedule::Schedule::parse(s)
+                    .and_then(|schedule| schedule.check_in(tz));
+                if let Err(err) = checked {
                     cx.rep.error(
                         &path.key("schedule"),
                         format!("invalid schedule `{s}`: {err}"),

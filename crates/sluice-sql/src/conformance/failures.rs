@@ -186,3 +186,60 @@ pub async fn tls_prefer_falls_back_to_plain(h: Harness) {
         assert_eq!(encrypted(&h, TlsMode::Disable).await, Some(false));
     }
 }
+
+/// A URL for this dialect pointing at `port` on loopback (`None`: the
+/// backend is a file, there is no server to go silent).
+fn loopback_url(h: &Harness, port: u16) -> Option<String> {
+    match h.dialect {
+        crate::Dialect::Postgres => Some(format!("postgres://postgres@127.0.0.1:{port}/test")),
+        crate::Dialect::MySql => Some(format!("mysql://root@127.0.0.1:{port}/test")),
+        crate::Dialect::Sqlite => None,
+    }
+}
+
+/// A server that accepts TCP connections and never says a word: the
+/// connect_timeout must still bound the step, in every TLS mode that would
+/// otherwise wait for the server (a `prefer` probe included).
+pub async fn a_server_that_never_answers_times_out_clearly(h: Harness) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a silent listener");
+    let Some(url) = loopback_url(&h, listener.local_addr().unwrap().port()) else {
+        return;
+    };
+    let silent = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket); // kept open, never written to
+        }
+    });
+    for tls in [TlsMode::Disable, TlsMode::Prefer] {
+        let mut settings = h.settings();
+        settings.url = url.clone();
+        settings.shown = crate::redact(&url);
+        settings.connect_timeout = Duration::from_millis(500);
+        settings.tls = tls;
+        let w = h.open_with(settings);
+        let started = Instant::now();
+        let error = tokio::time::timeout(PROMPT, w.query("SELECT 1 AS one"))
+            .await
+            .unwrap_or_else(|_| panic!("{tls:?}: hung past the connect_timeout"))
+            .err()
+            .expect("a silent server yields no rows");
+        let took = started.elapsed();
+        assert!(
+            took >= Duration::from_millis(450) && took < Duration::from_secs(3),
+            "{tls:?}: gave up after {took:?}, not at the 500 ms connect_timeout"
+        );
+        assert!(
+            matches!(error, SqlError::Connect { .. }),
+            "{tls:?}: {error:?}"
+        );
+        let text = error.to_string();
+        assert!(
+            text.contains("connect_timeout") && text.contains("`warehouse`"),
+            "{tls:?}: names the connection and the timeout: {text}"
+        );
+    }
+    silent.abort();
+}

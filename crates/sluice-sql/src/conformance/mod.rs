@@ -160,6 +160,7 @@ macro_rules! warehouse_conformance_tests {
             an_abandoned_result_frees_its_connection,
             the_pool_bounds_connections,
             an_unreachable_database_fails_fast_and_clearly,
+            a_server_that_never_answers_times_out_clearly,
             tls_that_cannot_be_had_is_an_error_not_a_downgrade,
             tls_prefer_falls_back_to_plain,
         );

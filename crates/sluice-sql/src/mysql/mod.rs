@@ -21,7 +21,9 @@ use mysql_async::{Conn, Opts, OptsBuilder, Pool, PoolConstraints, PoolOpts, Row,
 use sluice_spec::TlsMode;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
+use std::time::Duration;
 use tokio::sync::{OnceCell, Semaphore};
+use tokio::time::Instant;
 
 /// A MySQL or MariaDB warehouse.
 pub struct MySqlWarehouse {
@@ -75,8 +77,9 @@ impl MySqlWarehouse {
             .into()
     }
 
-    /// The pool, created with the TLS the mode asks for (probing for `prefer`).
-    async fn pool(&self) -> Result<&Pool, SqlError> {
+    /// The pool, created with the TLS the mode asks for (probing for `prefer`
+    /// with a connection that must answer before `deadline`).
+    async fn pool(&self, deadline: Instant) -> Result<&Pool, SqlError> {
         self.pool
             .get_or_try_init(|| async {
                 let unverified = SslOpts::default()
@@ -96,7 +99,7 @@ impl MySqlWarehouse {
                     }
                     TlsMode::Prefer => {
                         let tls = self.with_tls(Some(unverified));
-                        match Conn::new(tls.clone()).await {
+                        match self.within(deadline, Conn::new(tls.clone())).await? {
                             Ok(conn) => {
                                 let _ = conn.disconnect().await;
                                 tls
@@ -120,17 +123,34 @@ impl MySqlWarehouse {
             .acquire_owned()
             .await
             .map_err(|_| SqlError::Interrupted("the pool is closed".into()))?;
-        let pool = self.pool().await?;
-        let conn = tokio::time::timeout(self.settings.connect_timeout, pool.get_conn())
+        // One deadline for the TLS probe and the connection itself: the step
+        // waits at most connect_timeout, however many round trips it takes.
+        let deadline = Instant::now() + self.settings.connect_timeout;
+        let pool = self.pool(deadline).await?;
+        let conn = self
+            .within(deadline, pool.get_conn())
+            .await?
+            .map_err(|e| self.connect_error(&e))?;
+        Ok(Lease { conn, _slot: slot })
+    }
+
+    /// Bounds a connection attempt: mysql_async has no connect timeout of its
+    /// own, so a server that accepts TCP but never sends its handshake would
+    /// otherwise hang the step forever.
+    async fn within<T>(
+        &self,
+        deadline: Instant,
+        attempt: impl std::future::Future<Output = Result<T, mysql_async::Error>>,
+    ) -> Result<Result<T, mysql_async::Error>, SqlError> {
+        tokio::time::timeout_at(deadline, attempt)
             .await
             .map_err(|_| {
                 self.connect_failed(format!(
-                    "no connection within the connect_timeout ({:?})",
+                    "no connection within the connect_timeout ({:?}): the server \
+                 accepted the connection but did not answer",
                     self.settings.connect_timeout
                 ))
-            })?
-            .map_err(|e| self.connect_error(&e))?;
-        Ok(Lease { conn, _slot: slot })
+            })
     }
 
     fn connect_failed(&self, reason: String) -> SqlError {
@@ -196,14 +216,18 @@ fn position_of(message: &str, sql: &str) -> Option<Position> {
 struct KillGuard {
     pool: Option<Pool>,
     id: u32,
+    /// How long the `KILL QUERY` waits for a connection before giving up.
+    connect_timeout: Duration,
 }
 
 impl Drop for KillGuard {
     fn drop(&mut self) {
         if let Some(pool) = self.pool.take() {
             let id = self.id;
+            let patience = self.connect_timeout;
             tokio::spawn(async move {
-                if let Ok(mut conn) = pool.get_conn().await {
+                let conn = tokio::time::timeout(patience, pool.get_conn()).await;
+                if let Ok(Ok(mut conn)) = conn {
                     let _ = conn.query_drop(format!("KILL QUERY {id}")).await;
                 }
             });
@@ -211,10 +235,17 @@ impl Drop for KillGuard {
     }
 }
 
-async fn produce(mut lease: Lease, pool: Pool, sql: String, out: Producer) -> Result<(), Stop> {
+async fn produce(
+    mut lease: Lease,
+    pool: Pool,
+    connect_timeout: Duration,
+    sql: String,
+    out: Producer,
+) -> Result<(), Stop> {
     let mut guard = KillGuard {
         pool: Some(pool),
         id: lease.conn.id(),
+        connect_timeout,
     };
     let mut result = lease
         .conn
@@ -267,14 +298,15 @@ impl Warehouse for MySqlWarehouse {
     }
 
     async fn query(&self, sql: &str) -> Result<Rows, SqlError> {
-        let pool = self.pool().await?.clone();
         // Waiting for a free connection does not count against query_timeout.
         let lease = self.lease().await?;
+        let pool = self.pool.get().expect("a lease creates the pool").clone();
+        let connect_timeout = self.settings.connect_timeout;
         let sql = sql.to_string();
         stream::start(
             self.settings.query_timeout,
             async move { Ok(lease) },
-            move |lease, out| produce(lease, pool, sql, out),
+            move |lease, out| produce(lease, pool, connect_timeout, sql, out),
         )
         .await
     }

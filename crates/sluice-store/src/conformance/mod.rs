@@ -150,6 +150,7 @@ macro_rules! store_conformance_tests {
             schedule_states_are_stored_and_replaced,
             a_schedule_fires_once_per_due_time,
             skipped_and_message_firings_advance_the_schedule,
+            a_manual_firing_is_the_last_run_but_keeps_the_next_time,
             // logs and events
             logs_are_numbered_per_run_and_paged,
             events_are_appended_and_read_in_order,

@@ -135,6 +135,59 @@ pub async fn skipped_and_message_firings_advance_the_schedule(h: Harness) {
     );
 }
 
+/// A manual firing submits its run and becomes the last firing, leaving the
+/// next fire time (and so the timed compare-and-set) alone.
+pub async fn a_manual_firing_is_the_last_run_but_keeps_the_next_time(h: Harness) {
+    define(&h, queue("jobs")).await;
+    h.store
+        .put_schedule_state(&state("hourly", 5_000))
+        .await
+        .unwrap();
+    let firing = Firing::Run {
+        run: new_run("run_manual", "report"),
+        message: message("jobs", json!(null)),
+    };
+    let fired = h
+        .store
+        .fire_schedule_now("hourly", 1_234, &firing)
+        .await
+        .unwrap();
+    assert_eq!(fired.run_id.as_deref(), Some("run_manual"));
+    assert!(fired.message_id.is_some());
+    assert_eq!(lease(&h, "jobs", 10).await.len(), 1, "with its message");
+    let now = &h.store.schedule_states().await.unwrap()[0];
+    assert_eq!(
+        (
+            now.next_fire_at,
+            now.last_fired_at,
+            now.last_run_id.as_deref()
+        ),
+        (Some(5_000), Some(1_234), Some("run_manual"))
+    );
+    assert!(
+        h.store
+            .fire_schedule("hourly", 5_000, Some(6_000), &Firing::Skip)
+            .await
+            .unwrap(),
+        "the timed firing still finds its due time"
+    );
+    let unknown = h
+        .store
+        .fire_schedule_now("missing", 1, &Firing::Skip)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            unknown,
+            crate::StoreError::NotFound {
+                kind: "schedule",
+                ..
+            }
+        ),
+        "{unknown:?}"
+    );
+}
+
 fn numbers_or_bodies(leases: &[crate::Lease]) -> Vec<serde_json::Value> {
     leases.iter().map(|l| l.body.clone()).collect()
 }

@@ -2,11 +2,11 @@
 //! locks the schedule's row, so two processes firing the same due time
 //! serialize and the second sees that the time has moved on.
 
-use super::error::DbResult;
+use super::error::{not_found, DbResult};
 use super::queues;
 use super::runs;
 use super::sql::{self, Tx};
-use crate::{Firing, ScheduleState};
+use crate::{Fired, Firing, ScheduleState};
 use sluice_core::time::EpochMillis;
 
 pub(crate) async fn schedule_states(tx: &Tx<'_>) -> DbResult<Vec<ScheduleState>> {
@@ -42,6 +42,54 @@ pub(crate) async fn put_schedule_state(tx: &Tx<'_>, state: &ScheduleState) -> Db
     Ok(())
 }
 
+/// Submits a firing's work: the run and message it created, if any.
+async fn submit_firing(tx: &Tx<'_>, now: EpochMillis, firing: &Firing) -> DbResult<Fired> {
+    Ok(match firing {
+        Firing::Run { run, message } => {
+            let submitted = runs::submit_run(tx, now, run, message).await?;
+            Fired {
+                run_id: Some(submitted.run_id),
+                message_id: Some(submitted.message_id),
+            }
+        }
+        Firing::Message(message) => {
+            let enqueued = queues::enqueue(tx, now, std::slice::from_ref(message)).await?;
+            Fired {
+                run_id: None,
+                message_id: enqueued.into_iter().next().map(|e| e.message_id),
+            }
+        }
+        Firing::Skip => Fired::default(),
+    })
+}
+
+pub(crate) async fn fire_schedule_now(
+    tx: &Tx<'_>,
+    now: EpochMillis,
+    name: &str,
+    at: EpochMillis,
+    firing: &Firing,
+) -> DbResult<Fired> {
+    let row = sql::query_opt(
+        tx,
+        "SELECT 1 FROM schedules WHERE name = $1 FOR UPDATE",
+        &[&name],
+    )
+    .await?;
+    if row.is_none() {
+        return Err(not_found("schedule", name));
+    }
+    let fired = submit_firing(tx, now, firing).await?;
+    let run_id = fired.run_id.clone();
+    sql::execute(
+        tx,
+        "UPDATE schedules SET last_fired_at = $2, last_run_id = coalesce($3, last_run_id) WHERE name = $1",
+        &[&name, &at, &run_id],
+    )
+    .await?;
+    Ok(fired)
+}
+
 pub(crate) async fn fire_schedule(
     tx: &Tx<'_>,
     now: EpochMillis,
@@ -60,14 +108,7 @@ pub(crate) async fn fire_schedule(
     if stored != Some(Some(due)) {
         return Ok(false);
     }
-    let run_id = match firing {
-        Firing::Run { run, message } => Some(runs::submit_run(tx, now, run, message).await?.run_id),
-        Firing::Message(message) => {
-            queues::enqueue(tx, now, std::slice::from_ref(message)).await?;
-            None
-        }
-        Firing::Skip => None,
-    };
+    let run_id = submit_firing(tx, now, firing).await?.run_id;
     sql::execute(
         tx,
         "UPDATE schedules SET next_fire_at = $2, last_fired_at = $3, last_run_id = coalesce($4, last_run_id) WHERE name = $1",

@@ -262,6 +262,17 @@ impl Store for PostgresStore {
         ))
     }
 
+    async fn fire_schedule_now(
+        &self,
+        name: &str,
+        at: EpochMillis,
+        firing: &Firing,
+    ) -> StoreResult<Fired> {
+        write_tx!(self, "fire schedule now", |tx, now| {
+            schedules::fire_schedule_now(&tx, now, name, at, firing)
+        })
+    }
+
     async fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord> {
         write_tx!(self, "create token", |tx, now| tokens::create_token(
             &tx, now, token

@@ -2,9 +2,9 @@
 //! compare-and-set so that one firing happens once however many processes
 //! run the scheduler.
 
-use super::error::DbResult;
+use super::error::{not_found, DbResult};
 use super::{messages, runs};
-use crate::{Firing, ScheduleState};
+use crate::{Fired, Firing, ScheduleState};
 use rusqlite::{params, Connection, OptionalExtension};
 use sluice_core::time::EpochMillis;
 
@@ -43,6 +43,50 @@ pub(crate) fn put_schedule_state(conn: &Connection, state: &ScheduleState) -> Db
     Ok(())
 }
 
+/// Submits a firing's work: the run and message it created, if any.
+fn submit_firing(conn: &Connection, now: EpochMillis, firing: &Firing) -> DbResult<Fired> {
+    Ok(match firing {
+        Firing::Run { run, message } => {
+            let submitted = runs::submit_run(conn, now, run, message)?;
+            Fired {
+                run_id: Some(submitted.run_id),
+                message_id: Some(submitted.message_id),
+            }
+        }
+        Firing::Message(message) => {
+            let enqueued = messages::enqueue(conn, now, std::slice::from_ref(message))?;
+            Fired {
+                run_id: None,
+                message_id: enqueued.into_iter().next().map(|e| e.message_id),
+            }
+        }
+        Firing::Skip => Fired::default(),
+    })
+}
+
+pub(crate) fn fire_schedule_now(
+    conn: &Connection,
+    now: EpochMillis,
+    name: &str,
+    at: EpochMillis,
+    firing: &Firing,
+) -> DbResult<Fired> {
+    let known = conn
+        .prepare_cached("SELECT 1 FROM schedules WHERE name = ?1")?
+        .exists([name])?;
+    if !known {
+        return Err(not_found("schedule", name));
+    }
+    let fired = submit_firing(conn, now, firing)?;
+    let run_id = fired.run_id.clone();
+    conn.prepare_cached(
+        "UPDATE schedules SET last_fired_at = ?2, last_run_id = coalesce(?3, last_run_id)
+         WHERE name = ?1",
+    )?
+    .execute(params![name, at, run_id])?;
+    Ok(fired)
+}
+
 pub(crate) fn fire_schedule(
     conn: &Connection,
     now: EpochMillis,
@@ -58,14 +102,7 @@ pub(crate) fn fire_schedule(
     if stored != Some(Some(due)) {
         return Ok(false);
     }
-    let run_id = match firing {
-        Firing::Run { run, message } => Some(runs::submit_run(conn, now, run, message)?.run_id),
-        Firing::Message(message) => {
-            messages::enqueue(conn, now, std::slice::from_ref(message))?;
-            None
-        }
-        Firing::Skip => None,
-    };
+    let run_id = submit_firing(conn, now, firing)?.run_id;
     conn.prepare_cached(
         "UPDATE schedules SET next_fire_at = ?2, last_fired_at = ?3,
              last_run_id = coalesce(?4, last_run_id)

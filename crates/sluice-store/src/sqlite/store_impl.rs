@@ -310,6 +310,19 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn fire_schedule_now(
+        &self,
+        name: &str,
+        at: EpochMillis,
+        firing: &Firing,
+    ) -> StoreResult<Fired> {
+        let (name, firing) = (name.to_string(), firing.clone());
+        self.write("fire schedule now", move |tx, now| {
+            schedules::fire_schedule_now(tx, now, &name, at, &firing)
+        })
+        .await
+    }
+
     async fn create_token(&self, token: &NewToken) -> StoreResult<TokenRecord> {
         let token = token.clone();
         self.write("create token", move |tx, now| {
