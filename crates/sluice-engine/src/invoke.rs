@@ -69,6 +69,17 @@ pub(crate) async fn invoke_step(
                     StepFailure::failed(e)
                 })
         }
+        PhaseAction::Builtin { name, with } if name == "table-put" => {
+            let params: sluice_spec::TablePut = serde_json::from_value(with.clone())
+                .map_err(|e| StepFailure::failed(format!("table-put parameters: {e}")))?;
+            engine
+                .table_put(&params, &input, run_id, step, log)
+                .await
+                .map_err(|e| {
+                    log.note(format!("table-put failed: {e}"));
+                    StepFailure::failed(e)
+                })
+        }
         PhaseAction::Builtin { name, with } if name == "notify" => {
             let params: sluice_spec::Notify = serde_json::from_value(with.clone())
                 .map_err(|e| StepFailure::failed(format!("notify parameters: {e}")))?;

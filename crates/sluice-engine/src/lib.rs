@@ -44,6 +44,7 @@ mod plan_build;
 mod plan_routes;
 mod run_progress;
 mod scheduler;
+mod table_put;
 mod tokens;
 pub mod topics;
 

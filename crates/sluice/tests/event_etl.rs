@@ -66,10 +66,17 @@ async fn a_task_over_http_streams_progress_to_a_websocket_client() {
     let last = items.last().unwrap();
     assert_eq!(last["kind"], "status");
     assert_eq!(last["data"]["status"], "succeeded", "{last}");
-    assert_eq!(
-        last["data"]["output"],
-        json!({ "loaded": 2000, "batches": 8 })
-    );
+    let output = &last["data"]["output"];
+    assert_eq!(output["table"], "batches", "{output}");
+    assert_eq!(output["status"], "loaded", "{output}");
+    assert_eq!(output["written"], 8, "{output}");
+    // The load phase wrote the table: one row per batch, every record counted.
+    let rows = server.get("/v1/tables/batches/items?pk=reindex");
+    let table_rows = rows["items"].as_array().expect("items");
+    assert_eq!(table_rows.len(), 8, "{rows}");
+    let loaded: i64 = table_rows.iter().map(|i| i["rows"].as_i64().unwrap()).sum();
+    assert_eq!(loaded, 2000, "{rows}");
+    assert_eq!(table_rows[0]["batch"], 0, "in key order: {rows}");
     let seqs: Vec<i64> = items.iter().filter_map(|i| i["seq"].as_i64()).collect();
     assert!(
         seqs.windows(2).all(|w| w[0] < w[1]),

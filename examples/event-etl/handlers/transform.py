@@ -12,4 +12,4 @@ for done in range(1, total + 1):
         report = {"done": done, "total": total, "message": f"batch {batch['batch']}"}
         print("SLUICE_PROGRESS " + json.dumps(report), file=sys.stderr, flush=True)
         time.sleep(0.01)  # stands for real work against a database
-print(json.dumps({"batch": batch["batch"], "rows": total, "checksum": checksum}))
+print(json.dumps({"task": batch["task"], "batch": batch["batch"], "rows": total, "checksum": checksum}))

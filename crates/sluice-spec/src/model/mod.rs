@@ -30,7 +30,7 @@ pub use pipelines::{
 };
 pub use queues::Queue;
 pub use secret::{SecretPart, SecretString, TemplateError, ENV_PROVIDER};
-pub use steps::{CsvLoad, Destination, LoadPolicy, Notify, UnknownColumns};
+pub use steps::{CsvLoad, Destination, LoadPolicy, Notify, TablePut, UnknownColumns};
 pub use tables::{Column, ColumnType, Table, TableKey};
 pub use topics::{Email, Rule, Smtp, SmtpTls, Subscription, SubscriptionKind, Topic, Webhook};
 pub use triggers::{

@@ -56,7 +56,7 @@ pub struct Phase {
     /// Run this declared function.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub function: Option<String>,
-    /// Run this built-in step: `csv-load`, `sql-extract`, `move`, `copy` or `notify`.
+    /// Run this built-in step: `csv-load`, `table-put`, `sql-extract`, `move`, `copy`, `notify` or `pass`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uses: Option<String>,
     /// Parameters of the built-in step.
@@ -101,6 +101,8 @@ impl Phase {
 pub enum Builtin {
     /// Load CSV objects into a table.
     CsvLoad,
+    /// Write the records of the input (a list of objects) into a table.
+    TablePut,
     /// Run a SQL file from a bucket on a connection and store the result as an object.
     SqlExtract,
     /// Move objects between buckets or prefixes.
@@ -117,6 +119,7 @@ pub enum Builtin {
 impl Builtin {
     pub const ALL: &'static [Builtin] = &[
         Builtin::CsvLoad,
+        Builtin::TablePut,
         Builtin::SqlExtract,
         Builtin::Move,
         Builtin::Copy,
@@ -127,6 +130,7 @@ impl Builtin {
     pub fn as_str(self) -> &'static str {
         match self {
             Builtin::CsvLoad => "csv-load",
+            Builtin::TablePut => "table-put",
             Builtin::SqlExtract => "sql-extract",
             Builtin::Move => "move",
             Builtin::Copy => "copy",

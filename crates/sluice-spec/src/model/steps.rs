@@ -66,6 +66,27 @@ impl CsvLoad {
     }
 }
 
+/// `uses: table-put` — write records made by earlier phases into a table,
+/// checked against its declaration exactly as `csv-load` checks a file's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub struct TablePut {
+    /// The declared table to write into.
+    pub table: String,
+    /// Where the list of records is in the step's input (`$.path`); default:
+    /// the input itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records: Option<String>,
+    /// `all-or-nothing` (default: one invalid record fails the step and
+    /// writes nothing) or `load-valid` (valid records are written, invalid
+    /// ones reported in the output).
+    #[serde(default)]
+    pub policy: LoadPolicy,
+    /// Records per write batch (default 10000).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch_size: Option<u32>,
+}
+
 /// What to do with a file that has invalid records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]

@@ -4,7 +4,7 @@
 use super::Cx;
 use crate::deser::deserialize_at;
 use crate::locate::{At, YamlPath};
-use crate::model::{Builtin, CsvLoad, Destination, Notify, SqlExtract};
+use crate::model::{Builtin, CsvLoad, Destination, Notify, SqlExtract, TablePut};
 
 pub(super) fn builtin_params(
     cx: &mut Cx,
@@ -28,6 +28,32 @@ pub(super) fn builtin_params(
             }
             if let Some(params) = deserialize_at::<CsvLoad>(cx.rep, path, value) {
                 csv_load(cx, path, &params);
+            }
+        }
+        Builtin::TablePut => {
+            if with.get("table").is_none() {
+                cx.rep.error(
+                    path,
+                    "`table-put` needs `with: { table: NAME }` naming the table to write into",
+                );
+                return;
+            }
+            if let Some(params) = deserialize_at::<TablePut>(cx.rep, path, value) {
+                cx.rep.check_ref(
+                    &path.key("table"),
+                    At::Value,
+                    "table",
+                    &params.table,
+                    &cx.declared.tables,
+                );
+                if let Some(records) = &params.records {
+                    if !records.starts_with('$') {
+                        cx.rep.error(
+                            &path.key("records"),
+                            format!("`records` is a path into the input like `$.items`, not `{records}`"),
+                        );
+                    }
+                }
             }
         }
         Builtin::Notify => {
