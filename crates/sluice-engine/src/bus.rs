@@ -4,6 +4,12 @@
 //! the compiled rule set, and each matching target is started with an
 //! idempotency key derived from the event id, rule and target, so publishing
 //! is safe to retry: a target never starts twice for one event.
+//!
+//! An event is marked routed once every target has it. One recorded but not
+//! routed (the process stopped in between, or a target could not be
+//! started) is routed again by [`Engine::run_event_recovery`], with the same
+//! keys, so no event is lost and, within the targets' deduplication window,
+//! none is delivered twice.
 
 use crate::engine::{Engine, SubmitRequest};
 use crate::plan::{TargetKind, TargetPlan};
@@ -14,6 +20,9 @@ use serde_json::{json, Value};
 use sluice_core::transform::apply_template;
 use sluice_core::RunKind;
 use sluice_store::{EventRecord, NewEvent};
+
+/// How often, and after how long, events left unrouted are routed again.
+pub const RECOVER_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What starting a target did.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -110,8 +119,43 @@ impl Engine {
                     EngineError::Invalid(format!("event {seq} vanished after it was recorded"))
                 })?;
             published.push(self.route(&record).await?);
+            self.store().mark_event_routed(seq).await?;
         }
         Ok(published)
+    }
+
+    /// Routes, every [`RECOVER_EVERY`], the events recorded at least that
+    /// long ago and never routed, until the task is aborted.
+    pub fn run_event_recovery(&self) -> tokio::task::JoinHandle<()> {
+        let engine = self.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(RECOVER_EVERY);
+            loop {
+                ticker.tick().await;
+                let recorded_by = sluice_core::time::now_ms() - RECOVER_EVERY.as_millis() as i64;
+                if let Err(err) = engine.route_unrouted(recorded_by).await {
+                    tracing::warn!(error = %err, "could not route events left unrouted; will try again");
+                }
+            }
+        })
+    }
+
+    /// Routes the events recorded by `recorded_by` that were never routed;
+    /// returns how many.
+    pub async fn route_unrouted(&self, recorded_by: i64) -> Result<usize, EngineError> {
+        let mut routed = 0;
+        loop {
+            let events = self.store().unrouted_events(recorded_by, 100).await?;
+            if events.is_empty() {
+                return Ok(routed);
+            }
+            for record in &events {
+                tracing::warn!(event_id = %record.id, "routing an event recorded but not routed before");
+                self.route(record).await?;
+                self.store().mark_event_routed(record.seq).await?;
+                routed += 1;
+            }
+        }
     }
 
     async fn route(&self, record: &EventRecord) -> Result<PublishedEvent, EngineError> {

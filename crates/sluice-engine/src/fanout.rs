@@ -84,9 +84,9 @@ impl Delivery {
         if let Some(progress) = self.progress() {
             progress.items(total);
         }
-        // Fail fast: once more items failed than the phase tolerates, it can
-        // no longer succeed, so items not yet started are left alone (a rerun
-        // of the run starts them).
+        // Fail fast (when asked): once more items failed than the phase
+        // tolerates, it can no longer succeed, so items not yet started are
+        // left alone (a rerun of the run starts them).
         let failed = AtomicU64::new(0);
         let hopeless = AtomicBool::new(false);
         let work = items.into_iter().enumerate().map(|(i, (name, item))| {
@@ -109,7 +109,7 @@ impl Delivery {
                 };
                 if result.is_err() {
                     let failures = failed.fetch_add(1, Ordering::Relaxed) + 1;
-                    if !fan_out.tolerate.tolerates(failures, total) {
+                    if fan_out.fail_fast && !fan_out.tolerate.tolerates(failures, total) {
                         hopeless.store(true, Ordering::Relaxed);
                     }
                 }

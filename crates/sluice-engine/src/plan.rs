@@ -58,6 +58,8 @@ pub struct FanOutPlan {
     pub item_attempts: u32,
     pub item_backoff: sluice_core::Backoff,
     pub tolerate: sluice_spec::FailureTolerance,
+    /// Whether items stop being started once the phase cannot succeed.
+    pub fail_fast: bool,
 }
 
 /// Fan-out over line-aligned byte ranges of one object (see `chunks.rs`).

@@ -154,6 +154,7 @@ pub fn from_project(
                 item_attempts: retry.max_attempts().max(1),
                 item_backoff: backoff(&retry.backoff()),
                 tolerate: f.tolerate_failures.unwrap_or(FailureTolerance::Count(0)),
+                fail_fast: f.fail_fast,
             });
             Some(PhasePlan {
                 name: phase.name.clone(),

@@ -254,6 +254,17 @@ pub trait Store: Send + Sync + 'static {
     /// Events with sequence number greater than `after_seq`, in order.
     async fn read_events(&self, after_seq: i64, limit: usize) -> StoreResult<Vec<EventRecord>>;
 
+    /// Records that event `seq` reached all its targets.
+    async fn mark_event_routed(&self, seq: i64) -> StoreResult<()>;
+
+    /// Events recorded at or before `recorded_by` and not yet routed (a
+    /// crash came between recording and routing), oldest first.
+    async fn unrouted_events(
+        &self,
+        recorded_by: EpochMillis,
+        limit: usize,
+    ) -> StoreResult<Vec<EventRecord>>;
+
     // ----- API tokens -----
 
     /// Stores a new API token (its secret's hash, never the secret), created

@@ -218,3 +218,44 @@ fn a_run_input_sent_without_a_json_content_type_is_still_read() {
         "{answer}"
     );
 }
+
+#[test]
+fn an_event_recorded_but_not_routed_before_a_crash_is_routed_at_restart() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = project(&tmp.path().join("p"), PROJECT, &[]);
+    let data = tmp.path().join("data");
+    let server = Server::start(&dir, &data);
+    server.kill();
+    // What a crash between recording an event and routing it leaves: the
+    // event in the store, not marked routed (a minute old).
+    let inserted = std::process::Command::new("python3")
+        .args([
+            "-c",
+            "import sqlite3, sys, time\n\
+             db = sqlite3.connect(sys.argv[1])\n\
+             db.execute(\"INSERT INTO events (id, at, source, detail_type, detail) VALUES ('evt_crashed', ?, 'shop', 'order', '{\\\"id\\\": 9, \\\"amount\\\": 900}')\", (int(time.time() * 1000) - 60000,))\n\
+             db.commit()",
+        ])
+        .arg(data.join("state.db"))
+        .output()
+        .unwrap();
+    assert!(inserted.status.success(), "{}", stderr(&inserted));
+
+    let server = Server::start(&dir, &data);
+    let run_id = server.first_run_of("record");
+    let run = server.wait_run(&run_id);
+    assert_eq!(
+        run["output"],
+        json!({ "order": 9, "note": "big order 9" }),
+        "the rule's target got the event: {run}"
+    );
+    assert!(
+        run["trigger"]
+            .as_str()
+            .unwrap()
+            .starts_with("rule:big-orders"),
+        "{run}"
+    );
+    let audit = server.wait_for_messages("audit", 1);
+    assert_eq!(audit.len(), 1, "the queue target too: {audit:?}");
+}

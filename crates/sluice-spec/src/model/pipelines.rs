@@ -177,6 +177,11 @@ pub struct FanOut {
     /// Failures tolerated before the phase fails: `"10%"` or a count (default 0).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tolerate_failures: Option<FailureTolerance>,
+    /// Stop starting items once more have failed than `tolerate_failures`
+    /// allows, as the phase can no longer succeed (default false: every
+    /// item runs, so each failure is known and the others' results kept).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub fail_fast: bool,
 }
 
 /// Where fan-out items come from.

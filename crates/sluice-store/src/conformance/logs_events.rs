@@ -119,6 +119,36 @@ pub async fn events_are_appended_and_read_in_order(h: Harness) {
     );
 }
 
+/// An event is unrouted until marked: a crash between recording and
+/// routing leaves it to be routed again, once it is old enough that no live
+/// publisher is still routing it.
+pub async fn unrouted_events_are_found_until_marked_routed(h: Harness) {
+    let event = NewEvent {
+        source: "shop".into(),
+        detail_type: "order".into(),
+        detail: json!({ "id": 1 }),
+    };
+    let first = h.store.append_event(&event).await.unwrap();
+    h.advance(1_000);
+    let second = h.store.append_event(&event).await.unwrap();
+    let by_now = h.store.unrouted_events(h.now(), 0).await.unwrap();
+    assert_eq!(
+        by_now.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [first, second]
+    );
+    let older = h.store.unrouted_events(h.now() - 500, 0).await.unwrap();
+    assert_eq!(
+        older.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        [first],
+        "only events recorded by the given time"
+    );
+    h.store.mark_event_routed(first).await.unwrap();
+    h.store.mark_event_routed(first).await.unwrap(); // marking twice is harmless
+    let left = h.store.unrouted_events(h.now(), 10).await.unwrap();
+    assert_eq!(left.iter().map(|e| e.seq).collect::<Vec<_>>(), [second]);
+    assert_eq!(left[0].detail, json!({ "id": 1 }));
+}
+
 /// Lines get global positions in commit order; a target's lines (of all its
 /// runs) are read in that order after a position; every status change of a
 /// run writes a `status` line in its own transaction.

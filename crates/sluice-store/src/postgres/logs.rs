@@ -174,6 +174,33 @@ pub(crate) async fn append_event(tx: &Tx<'_>, now: EpochMillis, event: &NewEvent
     Ok(row.get(0))
 }
 
+/// Marks event `seq` routed at `now`.
+pub(crate) async fn mark_event_routed(tx: &Tx<'_>, now: EpochMillis, seq: i64) -> DbResult<()> {
+    sql::execute(
+        tx,
+        "UPDATE events SET routed_at = $1 WHERE seq = $2 AND routed_at IS NULL",
+        &[&now, &seq],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Events recorded by `recorded_by` that were never routed, oldest first.
+pub(crate) async fn unrouted_events(
+    tx: &Tx<'_>,
+    recorded_by: EpochMillis,
+    limit: usize,
+) -> DbResult<Vec<EventRecord>> {
+    let rows = sql::query(
+        tx,
+        "SELECT seq, id, at, source, detail_type, detail FROM events
+         WHERE routed_at IS NULL AND at <= $1 ORDER BY seq LIMIT $2",
+        &[&recorded_by, &sql::sql_limit(limit)],
+    )
+    .await?;
+    event_records(&rows)
+}
+
 /// Events after `after_seq`, in order.
 pub(crate) async fn read_events(
     tx: &Tx<'_>,
@@ -187,6 +214,10 @@ pub(crate) async fn read_events(
         &[&after_seq, &sql::sql_limit(limit)],
     )
     .await?;
+    event_records(&rows)
+}
+
+fn event_records(rows: &[tokio_postgres::Row]) -> DbResult<Vec<EventRecord>> {
     rows.iter()
         .map(|row| {
             Ok(EventRecord {

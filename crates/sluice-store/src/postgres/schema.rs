@@ -48,7 +48,21 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         description: "log positions",
         sql: V4,
     },
+    Migration {
+        version: 5,
+        description: "routed events",
+        sql: V5,
+    },
 ];
+
+/// Version 5: when an event was routed to its targets, so events recorded
+/// but not routed (a crash in between) are routed again. Events already
+/// there were routed by the version before.
+const V5: &str = "
+ALTER TABLE events ADD COLUMN routed_at BIGINT;
+UPDATE events SET routed_at = at;
+CREATE INDEX events_unrouted ON events (seq) WHERE routed_at IS NULL;
+";
 
 /// Version 4: a global position for log lines. Appending lines takes the
 /// `LOGS_LOCK` advisory lock first, so positions are handed out in commit

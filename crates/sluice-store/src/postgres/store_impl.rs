@@ -238,6 +238,22 @@ impl Store for PostgresStore {
         ))
     }
 
+    async fn mark_event_routed(&self, seq: i64) -> StoreResult<()> {
+        write_tx!(self, "mark an event routed", |tx, now| {
+            logs::mark_event_routed(&tx, now, seq)
+        })
+    }
+
+    async fn unrouted_events(
+        &self,
+        recorded_by: EpochMillis,
+        limit: usize,
+    ) -> StoreResult<Vec<EventRecord>> {
+        read_tx!(self, "read unrouted events", |tx, _now| {
+            logs::unrouted_events(&tx, recorded_by, limit)
+        })
+    }
+
     async fn schedule_states(&self) -> StoreResult<Vec<ScheduleState>> {
         read_tx!(self, "read schedules", |tx, _now| {
             schedules::schedule_states(&tx)

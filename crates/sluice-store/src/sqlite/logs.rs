@@ -133,6 +133,27 @@ pub(crate) fn append_event(conn: &Connection, now: EpochMillis, event: &NewEvent
     )?)
 }
 
+/// Marks event `seq` routed at `now`.
+pub(crate) fn mark_event_routed(conn: &Connection, now: EpochMillis, seq: i64) -> DbResult<()> {
+    conn.prepare_cached("UPDATE events SET routed_at = ?1 WHERE seq = ?2 AND routed_at IS NULL")?
+        .execute(params![now, seq])?;
+    Ok(())
+}
+
+/// Events recorded by `recorded_by` that were never routed, oldest first.
+pub(crate) fn unrouted_events(
+    conn: &Connection,
+    recorded_by: EpochMillis,
+    limit: usize,
+) -> DbResult<Vec<EventRecord>> {
+    let mut select = conn.prepare_cached(
+        "SELECT seq, id, at, source, detail_type, detail FROM events
+         WHERE routed_at IS NULL AND at <= ?1 ORDER BY seq LIMIT ?2",
+    )?;
+    let rows = select.query(params![recorded_by, sql_limit(limit)])?;
+    event_rows(rows)
+}
+
 /// Events after `after_seq`, in order.
 pub(crate) fn read_events(
     conn: &Connection,
@@ -142,7 +163,11 @@ pub(crate) fn read_events(
     let mut select = conn.prepare_cached(
         "SELECT seq, id, at, source, detail_type, detail FROM events WHERE seq > ?1 ORDER BY seq LIMIT ?2",
     )?;
-    let mut rows = select.query(params![after_seq, sql_limit(limit)])?;
+    let rows = select.query(params![after_seq, sql_limit(limit)])?;
+    event_rows(rows)
+}
+
+fn event_rows(mut rows: rusqlite::Rows<'_>) -> DbResult<Vec<EventRecord>> {
     let mut events = Vec::new();
     while let Some(row) = rows.next()? {
         events.push(EventRecord {

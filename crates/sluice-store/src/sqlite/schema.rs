@@ -28,7 +28,21 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
         description: "log positions",
         sql: V4,
     },
+    Migration {
+        version: 5,
+        description: "routed events",
+        sql: V5,
+    },
 ];
+
+/// Version 5: when an event was routed to its targets, so events recorded
+/// but not routed (a crash in between) are routed again. Events already
+/// there were routed by the version before.
+const V5: &str = r#"
+ALTER TABLE events ADD COLUMN routed_at INTEGER;
+UPDATE events SET routed_at = at;
+CREATE INDEX events_unrouted ON events (seq) WHERE routed_at IS NULL;
+"#;
 
 /// Version 4: a global position for log lines, in commit order (the single
 /// writer numbers them), so a pipeline's feed can resume across its runs.

@@ -281,6 +281,24 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn mark_event_routed(&self, seq: i64) -> StoreResult<()> {
+        self.write("mark an event routed", move |tx, now| {
+            logs::mark_event_routed(tx, now, seq)
+        })
+        .await
+    }
+
+    async fn unrouted_events(
+        &self,
+        recorded_by: EpochMillis,
+        limit: usize,
+    ) -> StoreResult<Vec<EventRecord>> {
+        self.read("read unrouted events", move |tx, _| {
+            logs::unrouted_events(tx, recorded_by, limit)
+        })
+        .await
+    }
+
     async fn schedule_states(&self) -> StoreResult<Vec<ScheduleState>> {
         self.read("read schedules", move |tx, _| {
             schedules::schedule_states(tx)

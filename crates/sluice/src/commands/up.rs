@@ -93,6 +93,7 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
     println!("ready: {api}");
     let _dispatchers = engine.run_dispatchers();
     let _scheduler = engine.run_scheduler();
+    let _event_recovery = engine.run_event_recovery();
     let router = sluice_server::router(engine, sluice_server::ApiOptions { auth });
     let served = axum::serve(listener, router)
         .with_graceful_shutdown(shutdown_signal())
