@@ -98,3 +98,16 @@ mod tests {
         );
     }
 }
+
+/// What kind of JSON value this is, as an error message says it: "a list",
+/// "a string", "null"…
+pub fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}

@@ -53,7 +53,7 @@ impl Delivery {
                 Some(Value::Array(items)) => Ok(numbered(phase, items.clone())),
                 Some(other) => Err(format!(
                     "fan_out.over `{path}` is not a list (found {})",
-                    kind(other)
+                    sluice_core::transform::kind_of(other)
                 )),
                 None => Err(format!("fan_out.over `{path}` is not in the phase input")),
             },
@@ -185,6 +185,14 @@ impl Delivery {
                     "name": relative,
                 }));
             }
+            // Refused as soon as the listing passes the limit, not after
+            // holding a listing of any size.
+            if items.len() > MAX_ITEMS {
+                return Err(format!(
+                    "more than {MAX_ITEMS} objects under s3://{bucket}/{prefix}, more than one \
+                     phase may run; fan out over a narrower prefix, or over batches listed by a step"
+                ));
+            }
             match page.next_after {
                 Some(next) => after = Some(next),
                 None => return Ok(items),
@@ -207,15 +215,4 @@ fn numbered(phase: &str, items: Vec<Value>) -> Vec<(String, Value)> {
         .enumerate()
         .map(|(i, item)| (format!("{phase}[{i}]"), item))
         .collect()
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
 }

@@ -89,7 +89,7 @@ fn check_entry(entry: &Entry) -> Result<(), ApiError> {
     if !matches!(entry.detail, Value::Object(_) | Value::Null) {
         return Err(ApiError::bad_request(format!(
             "`detail` must be a JSON object, not {}",
-            kind(&entry.detail)
+            sluice_core::transform::kind_of(&entry.detail)
         )));
     }
     let size = entry.source.len()
@@ -107,15 +107,4 @@ fn check_entry(entry: &Entry) -> Result<(), ApiError> {
         });
     }
     Ok(())
-}
-
-fn kind(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
-    }
 }

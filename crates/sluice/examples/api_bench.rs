@@ -179,6 +179,21 @@ async fn separate_runs(http: &reqwest::Client, api: &str, items: usize) -> Durat
     start.elapsed()
 }
 
+/// How long ago (ms) the handler sent the report a feed message carries,
+/// if it carries one of the handler's reports (the run's own aggregate
+/// progress has no step).
+fn report_latency(message: tokio_tungstenite::tungstenite::Message) -> Option<f64> {
+    let tokio_tungstenite::tungstenite::Message::Text(text) = message else {
+        return None;
+    };
+    let item: Value = serde_json::from_str(&text).unwrap();
+    if item["kind"] != "progress" || item["data"]["step"] != "report" {
+        return None;
+    }
+    let sent: f64 = item["data"]["report"]["message"].as_str()?.parse().ok()?;
+    Some((now_s() - sent) * 1000.0)
+}
+
 /// Progress latencies (ms) seen by a WebSocket client of the run's feed.
 async fn progress_over_websocket(http: &reqwest::Client, api: &str) -> Vec<f64> {
     let accepted: Value = http
@@ -198,19 +213,7 @@ async fn progress_over_websocket(http: &reqwest::Client, api: &str) -> Vec<f64> 
     let (mut socket, _) = tokio_tungstenite::connect_async(ws_url).await.unwrap();
     let mut latencies = Vec::new();
     while let Some(Ok(message)) = socket.next().await {
-        let tokio_tungstenite::tungstenite::Message::Text(text) = message else {
-            continue;
-        };
-        let item: Value = serde_json::from_str(&text).unwrap();
-        // The handler's reports (the run's own aggregate has no step).
-        if item["kind"] == "progress" && item["data"]["step"] == "report" {
-            let sent: f64 = item["data"]["report"]["message"]
-                .as_str()
-                .unwrap()
-                .parse()
-                .unwrap();
-            latencies.push((now_s() - sent) * 1000.0);
-        }
+        latencies.extend(report_latency(message));
     }
     latencies
 }
@@ -291,17 +294,8 @@ async fn progress_to_many(
         let tx = tx.clone();
         tokio::spawn(async move {
             while let Some(Ok(message)) = socket.next().await {
-                let tokio_tungstenite::tungstenite::Message::Text(text) = message else {
-                    continue;
-                };
-                let item: Value = serde_json::from_str(&text).unwrap();
-                if item["kind"] == "progress" && item["data"]["step"] == "report" {
-                    let sent: f64 = item["data"]["report"]["message"]
-                        .as_str()
-                        .unwrap()
-                        .parse()
-                        .unwrap();
-                    let _ = tx.send((now_s() - sent) * 1000.0);
+                if let Some(ms) = report_latency(message) {
+                    let _ = tx.send(ms);
                 }
             }
         });
