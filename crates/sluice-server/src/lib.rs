@@ -11,6 +11,7 @@ mod error;
 mod events;
 mod feed;
 mod feed_guard;
+mod idempotency;
 mod openapi;
 mod pipeline_feed;
 mod queues;

@@ -32,11 +32,12 @@ pub(crate) fn declare<S: RouteSink>(s: &mut S) {
         "/v1/functions/{name}/invoke",
         submit::invoke_function,
         Doc::new("runs", "Invoke a function")
-            .describe("Starts a run of the function with the body as its event. Answers 202 with the run id at once, or waits up to `wait` seconds for the result. An `Idempotency-Key` header returns the first submission's run.")
+            .describe("Starts a run of the function with the body as its event. Answers 202 with the run id at once, or waits up to `wait` seconds for the result. An `Idempotency-Key` header returns the first submission's run; the same key with a different body is refused with 422.")
             .query::<wait::WaitQuery>()
             .body::<Value>()
             .answers(202, "Accepted: `{run_id, status_url, logs_url, events_url, ws_url}`")
-            .answers(200, "With `wait`: the finished run with its steps"),
+            .answers(200, "With `wait`: the finished run with its steps")
+            .answers(422, "The `Idempotency-Key` was first used with a different body"),
     );
     s.add(
         "POST",
@@ -50,6 +51,7 @@ pub(crate) fn declare<S: RouteSink>(s: &mut S) {
                 202,
                 "Accepted: `{run_id, status_url, logs_url, events_url, ws_url}`",
             )
+            .answers(422, "The `Idempotency-Key` was first used with a different body")
             .answers(200, "With `wait`: the finished run with its steps"),
     );
     s.add(

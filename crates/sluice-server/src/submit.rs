@@ -49,11 +49,14 @@ async fn submit(
     let request = SubmitRequest {
         kind,
         target,
-        input: body,
+        input: body.clone(),
         trigger: "api".to_string(),
-        idempotency_key,
+        idempotency_key: idempotency_key.clone(),
     };
     let submitted = engine.submit(request).await?;
+    if let (true, Some(key)) = (submitted.duplicate, &idempotency_key) {
+        crate::idempotency::check_same_input(&engine, key, &submitted.run_id, &body).await?;
+    }
     if wait.seconds().is_some() {
         let run = wait_for_run(&engine, &submitted.run_id, &wait).await?;
         return Ok(Json(run).into_response());

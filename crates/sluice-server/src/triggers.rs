@@ -75,9 +75,12 @@ async fn handle(
             }
         }
     };
-    let key = headers
+    let presented = headers
         .get("idempotency-key")
         .and_then(|v| v.to_str().ok())
+        .map(str::to_string);
+    let key = presented
+        .as_ref()
         .map(|k| format!("http:{}:{k}", trigger.name));
     match engine
         .dispatch(
@@ -89,6 +92,19 @@ async fn handle(
         .await
     {
         Ok(dispatched) => {
+            if let (true, Some(key), Some(run_id)) =
+                (dispatched.duplicate, &presented, &dispatched.run_id)
+            {
+                let input = match &trigger.target.input {
+                    Some(template) => sluice_core::transform::apply_template(template, &input),
+                    None => input.clone(),
+                };
+                if let Err(refused) =
+                    crate::idempotency::check_same_input(&engine, key, run_id, &input).await
+                {
+                    return refused.into_response();
+                }
+            }
             let mut body =
                 json!({ "message_id": dispatched.message_id, "duplicate": dispatched.duplicate });
             if let Some(id) = &dispatched.run_id {

@@ -127,6 +127,28 @@ fn http_triggers_answer_202_and_check_tokens_and_idempotency_keys() {
         "same idempotency key, same run"
     );
     assert_eq!(again["duplicate"], true);
+    // The same key with another body is two tasks under one key: refused.
+    let other = [
+        "Authorization: Bearer s3cret-token".to_string(),
+        "Idempotency-Key: job-1".to_string(),
+    ];
+    let (status, refused) =
+        http_with_headers("POST", &url, Some(&json!({ "task": "light" })), &other);
+    assert_eq!(status, 422, "{refused}");
+    let message = refused["error"]["message"].as_str().unwrap();
+    assert!(
+        message.contains("job-1") && message.contains(first["run_id"].as_str().unwrap()),
+        "{message}"
+    );
+    // And through the API's own submission route.
+    let api = format!("{}/v1/functions/record/invoke", server.api);
+    let key = ["Idempotency-Key: api-1".to_string()];
+    let (status, _) = http_with_headers("POST", &api, Some(&json!({ "n": 1 })), &key);
+    assert_eq!(status, 202);
+    let (status, same) = http_with_headers("POST", &api, Some(&json!({ "n": 1 })), &key);
+    assert_eq!((status, &same["duplicate"]), (202, &json!(true)), "{same}");
+    let (status, refused) = http_with_headers("POST", &api, Some(&json!({ "n": 2 })), &key);
+    assert_eq!(status, 422, "{refused}");
     let run = server.get(first["status_url"].as_str().unwrap());
     let run = server.wait_run(run["id"].as_str().unwrap());
     assert_eq!(run["output"], json!({ "task": "heavy" }));
