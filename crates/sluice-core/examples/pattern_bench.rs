@@ -33,7 +33,7 @@ fn event(n: usize, services: usize) -> Value {
         "time": "2026-11-23T10:00:00Z",
         "region": "local",
         "resources": [],
-        "detail": { "order": n, "amount": (n % 200) as f64, "region": if n % 3 == 0 { "us-east-1" } else { "eu-west-1" } },
+        "detail": { "order": n, "amount": (n % 200) as f64, "region": if n.is_multiple_of(3) { "us-east-1" } else { "eu-west-1" } },
     })
 }
 

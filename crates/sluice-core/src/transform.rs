@@ -61,6 +61,19 @@ fn interpolate(s: &str, event: &Value) -> String {
     out
 }
 
+/// What kind of JSON value this is, as an error message says it: "a list",
+/// "a string", "null"…
+pub fn kind_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -96,18 +109,5 @@ mod tests {
             apply_template(&json!("a <$.x"), &json!({ "x": 1 })),
             json!("a <$.x")
         );
-    }
-}
-
-/// What kind of JSON value this is, as an error message says it: "a list",
-/// "a string", "null"…
-pub fn kind_of(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "a list",
-        Value::Object(_) => "an object",
     }
 }

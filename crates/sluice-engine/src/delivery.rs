@@ -131,7 +131,7 @@ impl Delivery {
         let (run, recorded) = store.begin_run(&run_id, &declared).await?;
         if run.status.is_terminal() {
             tracing::info!(status = %run.status, "run already finished; acknowledging its message");
-            store.ack(&[self.lease.receipt.clone()]).await?;
+            store.ack(std::slice::from_ref(&self.lease.receipt)).await?;
             return Ok(());
         }
         self.engine.hub().publish(Notice::RunChanged {
@@ -195,7 +195,7 @@ impl Delivery {
             self.engine.worker_id()
         ));
         log.flush().await;
-        store.ack(&[self.lease.receipt.clone()]).await?;
+        store.ack(std::slice::from_ref(&self.lease.receipt)).await?;
         tracing::info!("run cancelled elsewhere; its work here stopped");
         self.engine.hub().publish(Notice::RunFinished {
             run_id: run_id.to_string(),

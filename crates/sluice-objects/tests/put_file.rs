@@ -4,7 +4,6 @@
 mod common;
 
 use common::read;
-use sluice_objects::BlobStore;
 use std::io::Write;
 
 #[tokio::test]

@@ -51,7 +51,10 @@ pub(crate) fn declare<S: RouteSink>(s: &mut S) {
                 202,
                 "Accepted: `{run_id, status_url, logs_url, events_url, ws_url}`",
             )
-            .answers(422, "The `Idempotency-Key` was first used with a different body")
+            .answers(
+                422,
+                "The `Idempotency-Key` was first used with a different body",
+            )
             .answers(200, "With `wait`: the finished run with its steps"),
     );
     s.add(

@@ -8,7 +8,10 @@ use sluice_tables::csv::{CsvFormat, CsvRows, ReadError, Record, Rejection};
 use sluice_tables::Cell;
 
 /// Every record of `text` as valid rows or rejections; or the file error.
-fn read(text: &[u8], format: &CsvFormat) -> Result<Vec<Result<Vec<Cell>, Vec<Rejection>>>, String> {
+/// Each record's cells, or its problems.
+type Records = Vec<Result<Vec<Cell>, Vec<Rejection>>>;
+
+fn read(text: &[u8], format: &CsvFormat) -> Result<Records, String> {
     let mut rows = match CsvRows::open(text, common::students(), format) {
         Ok(rows) => rows,
         Err(ReadError::Rejected(e)) => return Err(e.to_string()),

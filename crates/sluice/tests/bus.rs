@@ -227,7 +227,7 @@ fn a_run_input_sent_without_a_json_content_type_is_still_read() {
     let url = format!("{}/v1/functions/record/invoke?wait=30", server.api);
     // What `curl -d` sends.
     let form = "Content-Type: application/x-www-form-urlencoded".to_string();
-    let (status, run) = http_raw("POST", &url, r#"{"n": 5}"#, &[form.clone()]);
+    let (status, run) = http_raw("POST", &url, r#"{"n": 5}"#, std::slice::from_ref(&form));
     assert_eq!(status, 200, "{run}");
     assert_eq!(run["output"], json!({ "n": 5 }), "{run}");
     let (status, answer) = http_raw("POST", &url, "n=5", &[form]);

@@ -97,7 +97,7 @@ pipelines:
 /// Whether process `pid` still runs (a zombie waiting to be reaped does not).
 fn alive(pid: &str) -> bool {
     std::fs::read_to_string(format!("/proc/{pid}/stat"))
-        .map(|stat| !stat.split_whitespace().nth(2).is_some_and(|s| s == "Z"))
+        .map(|stat| stat.split_whitespace().nth(2).is_none_or(|s| s != "Z"))
         .unwrap_or(false)
 }
 
@@ -171,9 +171,9 @@ fn a_cancel_sent_to_another_process_stops_the_work_where_it_runs() {
         "no attempt is left running: {run}"
     );
     assert!(
-        steps.iter().any(
-            |s| s["name"] == "after" && s["attempts"].as_array().map_or(true, |a| a.is_empty())
-        ),
+        steps
+            .iter()
+            .any(|s| s["name"] == "after" && s["attempts"].as_array().is_none_or(|a| a.is_empty())),
         "the next phase never started: {run}"
     );
 }
