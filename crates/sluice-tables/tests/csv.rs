@@ -7,10 +7,10 @@ use sluice_spec::UnknownColumns;
 use sluice_tables::csv::{CsvFormat, CsvRows, ReadError, Record, Rejection};
 use sluice_tables::Cell;
 
-/// Every record of `text` as valid rows or rejections; or the file error.
 /// Each record's cells, or its problems.
 type Records = Vec<Result<Vec<Cell>, Vec<Rejection>>>;
 
+/// Every record of `text` as valid rows or rejections; or the file error.
 fn read(text: &[u8], format: &CsvFormat) -> Result<Records, String> {
     let mut rows = match CsvRows::open(text, common::students(), format) {
         Ok(rows) => rows,
