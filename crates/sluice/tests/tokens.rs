@@ -244,7 +244,7 @@ fn an_open_feed_ends_when_its_token_expires() {
     let call = Call { server: &server };
     let admin = std::fs::read_to_string(data.join("admin-token")).unwrap();
     let admin = admin.trim();
-    let expires_at = sluice_core_now() + 1500;
+    let expires_at = sluice_core_now() + 3000;
     let (status, short) = call.send(
         "POST",
         "/v1/tokens",
