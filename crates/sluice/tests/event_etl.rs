@@ -133,3 +133,25 @@ async fn a_task_over_http_streams_progress_to_a_websocket_client() {
         "100% comes before the final status"
     );
 }
+
+#[test]
+fn a_task_published_on_the_bus_is_routed_by_content_to_the_tasks_queue() {
+    let data = tempfile::tempdir().unwrap();
+    let server = Server::start(&example(), data.path());
+    let publish = |detail: Value| {
+        let body = json!({ "entries": [{ "source": "etl.tasks", "detail-type": "Task Submitted", "detail": detail }] });
+        server.post("/v1/events", &body)["entries"][0]["deliveries"].clone()
+    };
+    let dry = publish(json!({ "task": "bulk", "records": 500, "dry_run": true }));
+    assert_eq!(dry, json!([]), "a dry run matches no rule");
+    let deliveries = publish(json!({ "task": "bulk", "records": 500 }));
+    assert_eq!(
+        deliveries[0]["source"], "rule:submitted-tasks",
+        "{deliveries}"
+    );
+    let run = server.wait_run(deliveries[0]["run_id"].as_str().unwrap());
+    assert_eq!(run["status"], "succeeded", "{run}");
+    assert_eq!(run["trigger"], "queue:tasks", "{run}");
+    let rows = server.get("/v1/tables/batches/items?pk=bulk");
+    assert_eq!(rows["items"].as_array().unwrap().len(), 2, "{rows}");
+}
