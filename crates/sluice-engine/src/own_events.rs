@@ -99,7 +99,16 @@ impl Engine {
             );
             return;
         }
-        let probe = json!({ "source": source, "detail-type": detail_type, "detail": detail });
+        // The event as rules will see it (every envelope field), so a rule
+        // on `time`, `region` or `account` is not missed by the probe.
+        let probe = crate::bus::envelope(&sluice_store::EventRecord {
+            seq: 0,
+            id: "evt_probe".into(),
+            at: now_ms(),
+            source: source.to_string(),
+            detail_type: detail_type.to_string(),
+            detail: detail.clone(),
+        });
         if self.plan().routes.matching(&probe).is_empty() {
             return;
         }

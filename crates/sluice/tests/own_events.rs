@@ -39,7 +39,8 @@ rules:
       - function: record
         input: { failed: "$.detail.run_id", pipeline: "$.detail.pipeline", error: "$.detail.error", link: "$.detail.links.run", depth: "$.detail.depth" }
   nightly-done:
-    pattern: { source: [sluice.runs], detail-type: [Run Succeeded], detail: { pipeline: [nightly] } }
+    # Envelope fields too (account, region, time) are matched as on any event.
+    pattern: { source: [sluice.runs], detail-type: [Run Succeeded], account: [sluice], region: [local], time: [{ prefix: "20" }], detail: { pipeline: [nightly] } }
     targets: [{ queue: done }]
   dead-letters:
     pattern: { source: [sluice.queues], detail-type: [Message Dead-Lettered] }
