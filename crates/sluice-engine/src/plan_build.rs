@@ -106,13 +106,14 @@ pub fn from_project(
             },
         );
         let retry = function.retry();
-        let def = implicit_queue(
+        let mut def = implicit_queue(
             &function_queue(name),
             options,
             retry.max_attempts(),
             backoff(&retry.backoff()),
             None,
         );
+        def.dedup_window_ms = millis(function.idempotency_window());
         push_with_dead_letter(
             &mut plan,
             def,
@@ -169,13 +170,14 @@ pub fn from_project(
                 phases: phases.collect(),
             },
         );
-        let def = implicit_queue(
+        let mut def = implicit_queue(
             &pipeline_queue(name),
             options,
             retry.max_attempts(),
             backoff(&retry.backoff()),
             pipeline.concurrency,
         );
+        def.dedup_window_ms = millis(pipeline.idempotency_window());
         push_with_dead_letter(
             &mut plan,
             def,

@@ -12,6 +12,7 @@ version: 1
 functions:
   record:
     run: cat
+    idempotency_window: 1h
 queues:
   audit: {}
 rules:
@@ -149,6 +150,9 @@ fn http_triggers_answer_202_and_check_tokens_and_idempotency_keys() {
     assert_eq!((status, &same["duplicate"]), (202, &json!(true)), "{same}");
     let (status, refused) = http_with_headers("POST", &api, Some(&json!({ "n": 2 })), &key);
     assert_eq!(status, 422, "{refused}");
+    // Keys hold for the function's `idempotency_window`.
+    let queue = server.get("/v1/queues/fn.record");
+    assert_eq!(queue["definition"]["dedup_window_ms"], 3_600_000, "{queue}");
     let run = server.get(first["status_url"].as_str().unwrap());
     let run = server.wait_run(run["id"].as_str().unwrap());
     assert_eq!(run["output"], json!({ "task": "heavy" }));

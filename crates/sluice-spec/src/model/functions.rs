@@ -36,6 +36,10 @@ pub struct Function {
     /// Longest an invocation may run before it is killed (default 15m).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub timeout: Option<HumanDuration>,
+    /// How long an invocation's `Idempotency-Key` returns its first run
+    /// (default 5m).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_window: Option<HumanDuration>,
     /// Invocations running at once (default 4).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub concurrency: Option<u32>,
@@ -59,6 +63,11 @@ pub struct Function {
 }
 
 impl Function {
+    pub fn idempotency_window(&self) -> std::time::Duration {
+        self.idempotency_window
+            .map_or(super::defaults::DEDUP_WINDOW, HumanDuration::get)
+    }
+
     /// The full argument vector: `run` split into words, then `args`.
     pub fn command(&self) -> Vec<String> {
         let mut argv = self.run.argv().unwrap_or_default();

@@ -21,11 +21,20 @@ pub struct Pipeline {
     /// Retries of a failed phase (default 3 attempts).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub retry: Option<RetryPolicy>,
+    /// How long a submission's `Idempotency-Key` returns its first run
+    /// (default 5m).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub idempotency_window: Option<HumanDuration>,
     /// The phases, in order; names must be unique.
     pub phases: Vec<Phase>,
 }
 
 impl Pipeline {
+    pub fn idempotency_window(&self) -> std::time::Duration {
+        self.idempotency_window
+            .map_or(super::defaults::DEDUP_WINDOW, HumanDuration::get)
+    }
+
     pub fn max_attempts(&self) -> u32 {
         self.retry
             .as_ref()
