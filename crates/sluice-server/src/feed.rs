@@ -8,13 +8,13 @@
 //! client always knows where the run stands. The feed ends after the run
 //! reaches a terminal status and every line has been sent.
 
+use crate::shared_reads::SharedReads;
 use axum::extract::ws::Utf8Bytes;
-use futures::future::{BoxFuture, FutureExt, Shared};
+use futures::future::FutureExt;
 use serde_json::{json, Value};
 use sluice_engine::{Engine, Notice};
 use sluice_store::{LogLine, RunRecord};
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, Mutex, OnceLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -64,60 +64,41 @@ struct Read {
     items: Vec<(i64, Option<FeedItem>)>,
 }
 
-type SharedRead = Shared<BoxFuture<'static, Result<Arc<Read>, String>>>;
-
-/// Reads in flight or done, by store, run and position, with the hub
-/// generation they were made at.
-type Reads = HashMap<(usize, String, i64), (u64, SharedRead)>;
-
-static READS: LazyLock<Mutex<Reads>> = LazyLock::new(Default::default);
+static READS: LazyLock<SharedReads<(usize, String, i64), Read>> = LazyLock::new(Default::default);
 
 /// The run and its lines after `after`, read once for all the clients of
-/// the run that are at the same position: a progress report seen by 10,000
-/// subscribers costs one read of the store, not 10,000. A read is shared
-/// only among clients woken by notices it already reflects (see
-/// [`sluice_engine::Hub::generation`]), so none misses a line.
+/// the run at the same position (see [`crate::shared_reads`]).
 async fn shared_read(engine: &Engine, run_id: &str, after: i64) -> Result<Arc<Read>, String> {
-    let generation = engine.hub().generation();
     let store = engine.store().clone();
     let key = (
         Arc::as_ptr(&store) as *const () as usize,
         run_id.to_string(),
         after,
     );
-    let read = {
-        let mut reads = READS.lock().expect("feed reads poisoned");
-        match reads.get(&key) {
-            Some((made_at, read)) if *made_at == generation => read.clone(),
-            _ => {
-                let run_id = run_id.to_string();
-                let read = async move {
-                    let run = store.get_run(&run_id).await.map_err(|e| e.to_string())?;
-                    let lines = store
-                        .read_logs(&run_id, after, PAGE)
-                        .await
-                        .map_err(|e| e.to_string())?;
-                    // Status lines are the pipeline feed's; this feed reads the run itself.
-                    let items = lines
-                        .iter()
-                        .map(|line| {
-                            let item = (line.stream != sluice_store::STATUS_STREAM)
-                                .then(|| log_item(line));
-                            (line.seq, item)
-                        })
-                        .collect();
-                    let status = FeedItem::new(None, "status", status(&run));
-                    Ok(Arc::new(Read { run, status, items }))
-                }
-                .boxed()
-                .shared();
-                reads.retain(|_, (made_at, _)| *made_at == generation);
-                reads.insert(key, (generation, read.clone()));
-                read
+    let run_id = run_id.to_string();
+    READS
+        .get(engine.hub().generation(), key, move || {
+            async move {
+                let run = store.get_run(&run_id).await.map_err(|e| e.to_string())?;
+                let lines = store
+                    .read_logs(&run_id, after, PAGE)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                // Status lines are the pipeline feed's; this feed reads the run itself.
+                let items = lines
+                    .iter()
+                    .map(|line| {
+                        let item =
+                            (line.stream != sluice_store::STATUS_STREAM).then(|| log_item(line));
+                        (line.seq, item)
+                    })
+                    .collect();
+                let status = FeedItem::new(None, "status", status(&run));
+                Ok(Read { run, status, items })
             }
-        }
-    };
-    read.await
+            .boxed()
+        })
+        .await
 }
 
 /// Keep-alive period: a client sees a comment at least this often.

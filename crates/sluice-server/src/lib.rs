@@ -18,6 +18,7 @@ mod queues;
 mod routes;
 mod runs;
 mod schedules;
+mod shared_reads;
 mod stream;
 mod submit;
 mod tables;

@@ -17,9 +17,12 @@
 //! reading more from the store, where everything it has not sent yet stays.
 
 use crate::feed::{FeedItem, KEEP_ALIVE};
+use crate::shared_reads::SharedReads;
+use futures::future::FutureExt;
 use serde_json::{json, Value};
 use sluice_engine::Engine;
 use sluice_store::{LogLine, RunFilter, STATUS_STREAM};
+use std::sync::{Arc, LazyLock};
 use tokio::sync::mpsc;
 
 /// Lines read from the store at once.
@@ -65,15 +68,12 @@ async fn produce(
         }
     };
     loop {
-        let lines = store
-            .read_target_logs(pipeline, after, PAGE)
-            .await
-            .map_err(|e| e.to_string())?;
-        for line in &lines {
-            after = line.position;
-            send(tx, item(line)).await?;
+        let items = shared_read(engine, pipeline, after).await?;
+        for (position, item) in items.iter() {
+            after = *position;
+            send(tx, item.clone()).await?;
         }
-        if lines.len() == PAGE {
+        if items.len() == PAGE {
             continue;
         }
         // Any run's change may be this pipeline's; a notice only says "look again".
@@ -85,6 +85,34 @@ async fn produce(
             return Ok(());
         }
     }
+}
+
+type Items = Vec<(i64, FeedItem)>;
+
+static READS: LazyLock<SharedReads<(usize, String, i64), Items>> = LazyLock::new(Default::default);
+
+/// The pipeline's lines after `position`, as items, read once for all its
+/// clients at that position (see [`crate::shared_reads`]).
+async fn shared_read(engine: &Engine, pipeline: &str, position: i64) -> Result<Arc<Items>, String> {
+    let store = engine.store().clone();
+    let key = (
+        Arc::as_ptr(&store) as *const () as usize,
+        pipeline.to_string(),
+        position,
+    );
+    let pipeline = pipeline.to_string();
+    READS
+        .get(engine.hub().generation(), key, move || {
+            async move {
+                let lines = store
+                    .read_target_logs(&pipeline, position, PAGE)
+                    .await
+                    .map_err(|e| e.to_string())?;
+                Ok(lines.iter().map(|l| (l.position, item(l))).collect())
+            }
+            .boxed()
+        })
+        .await
 }
 
 /// The current status of each unfinished run of the pipeline.
