@@ -140,6 +140,20 @@ impl Engine {
         })
     }
 
+    /// Routes the recorded event `seq` and marks it routed.
+    pub(crate) async fn route_recorded_one(&self, seq: i64) -> Result<(), EngineError> {
+        let record = self
+            .store()
+            .read_events(seq - 1, 1)
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| EngineError::Invalid(format!("event {seq} is not in the store")))?;
+        self.route(&record).await?;
+        self.store().mark_event_routed(seq).await?;
+        Ok(())
+    }
+
     /// Routes the events recorded by `recorded_by` that were never routed;
     /// returns how many.
     pub async fn route_unrouted(&self, recorded_by: i64) -> Result<usize, EngineError> {

@@ -167,16 +167,22 @@ impl Delivery {
         };
         match outcome? {
             Ok(output) => {
-                store
+                let ends: Vec<_> = self
+                    .engine
+                    .run_end_event(&run, "succeeded", None)
+                    .into_iter()
+                    .collect();
+                let (_, recorded) = store
                     .settle_run(
                         &run_id,
                         &self.lease.receipt,
                         &Settlement::Succeeded { output },
+                        &ends,
                     )
                     .await?;
                 self.engine.hub().publish(Notice::RunFinished { run_id });
                 tracing::info!("run succeeded");
-                self.engine.announce_run_end(&run, "succeeded", None).await;
+                self.engine.route_recorded(&recorded).await;
             }
             Err(error) => self.settle_failure(Some(&run), &error).await?,
         }
@@ -385,8 +391,16 @@ impl Delivery {
             error: error.to_string(),
             retry_delay_ms: delay,
         };
-        let settled = store
-            .settle_run(run_id, &self.lease.receipt, &settlement)
+        // Recorded with the settlement only if it dead-letters the message.
+        let ends = match (run, &self.def.dead_letter_queue) {
+            (Some(run), Some(dlq)) => {
+                self.engine
+                    .dead_letter_events(run, &self.def.name, dlq, &self.lease.receipt, error)
+            }
+            _ => Vec::new(),
+        };
+        let (settled, recorded) = store
+            .settle_run(run_id, &self.lease.receipt, &settlement, &ends)
             .await?;
         let scope = LogScope {
             run_id: run_id.to_string(),
@@ -419,18 +433,7 @@ impl Delivery {
         };
         log.flush().await;
         self.engine.hub().publish(notice);
-        if let (Settled::DeadLettered { queue }, Some(run)) = (&settled, run) {
-            let message_id = &self.lease.receipt.message_id;
-            // The stored error says where the message went.
-            let stored = store.get_run(run_id).await.ok().and_then(|r| r.error);
-            let final_error = stored.as_deref().unwrap_or(error);
-            self.engine
-                .announce_run_end(run, "failed", Some(final_error))
-                .await;
-            self.engine
-                .announce_dead_letter(run, &self.def.name, queue, message_id, error)
-                .await;
-        }
+        self.engine.route_recorded(&recorded).await;
         Ok(())
     }
 }

@@ -363,8 +363,7 @@ impl Engine {
         self.inner.hub.publish(Notice::RunFinished {
             run_id: run_id.to_string(),
         });
-        self.announce_run_end(&run, "cancelled", Some("cancelled"))
-            .await;
+        self.announce_cancelled(&run).await;
         Ok(run)
     }
 

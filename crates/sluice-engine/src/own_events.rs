@@ -21,6 +21,15 @@
 //! Sluice's own events are recorded in the event log only when a rule
 //! matches them: most runs have no rule listening, and recording every run's
 //! end would double the writes of each run.
+//!
+//! # Announcing an end exactly when it happens
+//!
+//! The events of a run's end (`Run Succeeded`, `Run Failed` with `Message
+//! Dead-Lettered`) are recorded by the store in the transaction that
+//! settles the run, and routed after it commits: a crash in between leaves
+//! them recorded and unrouted, and the bus's recovery routes them. A run
+//! that is retried instead announces nothing. Events of other moments
+//! (`Step Failed`, `Run Cancelled`) are published as they happen.
 
 use crate::engine::Engine;
 use serde_json::{json, Value};
@@ -89,6 +98,17 @@ impl Engine {
     /// Publishes one of Sluice's own events if a rule matches it. Failures
     /// are logged, never raised: the work it describes is already settled.
     async fn announce(&self, source: &str, detail_type: &str, detail: Value) {
+        let Some(event) = self.own_event(source, detail_type, detail) else {
+            return;
+        };
+        if let Err(err) = self.put_events(vec![event]).await {
+            tracing::error!(source, detail_type, error = %err, "could not publish Sluice's own event");
+        }
+    }
+
+    /// One of Sluice's own events, if a rule could match it and the loop
+    /// guard lets it out.
+    fn own_event(&self, source: &str, detail_type: &str, detail: Value) -> Option<NewEvent> {
         let depth = detail["depth"].as_u64().unwrap_or(0);
         if depth >= MAX_EVENT_DEPTH {
             tracing::warn!(
@@ -97,7 +117,7 @@ impl Engine {
                 depth,
                 "event not published: runs started by Sluice's own events stop publishing at depth {MAX_EVENT_DEPTH}"
             );
-            return;
+            return None;
         }
         // The event as rules will see it (every envelope field), so a rule
         // on `time`, `region` or `account` is not missed by the probe.
@@ -110,32 +130,77 @@ impl Engine {
             detail: detail.clone(),
         });
         if self.plan().routes.matching(&probe).is_empty() {
-            return;
+            return None;
         }
-        let event = NewEvent {
+        Some(NewEvent {
             source: source.to_string(),
             detail_type: detail_type.to_string(),
             detail,
-        };
-        if let Err(err) = self.put_events(vec![event]).await {
-            tracing::error!(source, detail_type, error = %err, "could not publish Sluice's own event");
-        }
+        })
     }
 
-    /// `Run Succeeded`, `Run Failed` or `Run Cancelled`.
-    pub(crate) async fn announce_run_end(
+    /// `Run Succeeded`, `Run Failed` or `Run Cancelled`, if a rule listens.
+    pub(crate) fn run_end_event(
         &self,
         run: &RunRecord,
         status: &str,
         error: Option<&str>,
-    ) {
+    ) -> Option<NewEvent> {
         let detail_type = match status {
             "succeeded" => "Run Succeeded",
             "cancelled" => "Run Cancelled",
             _ => "Run Failed",
         };
-        self.announce(RUNS_SOURCE, detail_type, run_detail(run, status, error))
-            .await;
+        self.own_event(RUNS_SOURCE, detail_type, run_detail(run, status, error))
+    }
+
+    /// `Run Cancelled`, published at once (the cancel is already committed).
+    pub(crate) async fn announce_cancelled(&self, run: &RunRecord) {
+        if let Some(event) = self.run_end_event(run, "cancelled", Some("cancelled")) {
+            if let Err(err) = self.put_events(vec![event]).await {
+                tracing::error!(error = %err, "could not publish Sluice's own event");
+            }
+        }
+    }
+
+    /// The events of a run failing for good, `Run Failed` (with the error as
+    /// the store will record it) and `Message Dead-Lettered`, to be recorded
+    /// with the settlement in case it dead-letters the message.
+    pub(crate) fn dead_letter_events(
+        &self,
+        run: &RunRecord,
+        queue: &str,
+        dead_letter_queue: &str,
+        receipt: &sluice_store::Receipt,
+        error: &str,
+    ) -> Vec<NewEvent> {
+        let stored =
+            sluice_store::dead_lettered_update(error, dead_letter_queue, receipt.receive_count);
+        let final_error = stored.error.as_deref().unwrap_or(error);
+        let failed = self.run_end_event(run, "failed", Some(final_error));
+        let detail = json!({
+            "queue": queue,
+            "dead_letter_queue": dead_letter_queue,
+            "message_id": receipt.message_id,
+            "run_id": run.id,
+            "target": run.target,
+            "error": error,
+            "depth": depth_of(&run.trigger),
+            "links": links(&run.id),
+            "redrive": format!("sluice dlq redrive {queue}"),
+        });
+        let dead = self.own_event(QUEUES_SOURCE, "Message Dead-Lettered", detail);
+        failed.into_iter().chain(dead).collect()
+    }
+
+    /// Routes events the store recorded with a settlement. A failure is
+    /// left to the bus's recovery, which routes unrouted events.
+    pub(crate) async fn route_recorded(&self, seqs: &[i64]) {
+        for seq in seqs {
+            if let Err(err) = self.route_recorded_one(*seq).await {
+                tracing::warn!(seq, error = %err, "could not route a run's end event now; it will be routed by recovery");
+            }
+        }
     }
 
     /// `Step Failed`: one attempt of a step failed (the run may still retry).
@@ -151,30 +216,6 @@ impl Engine {
         detail["attempt_id"] = json!(attempt_id);
         detail["status"] = json!("failed");
         self.announce(RUNS_SOURCE, "Step Failed", detail).await;
-    }
-
-    /// `Message Dead-Lettered`: a run's message used up its deliveries.
-    pub(crate) async fn announce_dead_letter(
-        &self,
-        run: &RunRecord,
-        queue: &str,
-        dead_letter_queue: &str,
-        message_id: &str,
-        error: &str,
-    ) {
-        let detail = json!({
-            "queue": queue,
-            "dead_letter_queue": dead_letter_queue,
-            "message_id": message_id,
-            "run_id": run.id,
-            "target": run.target,
-            "error": error,
-            "depth": depth_of(&run.trigger),
-            "links": links(&run.id),
-            "redrive": format!("sluice dlq redrive {queue}"),
-        });
-        self.announce(QUEUES_SOURCE, "Message Dead-Lettered", detail)
-            .await;
     }
 }
 

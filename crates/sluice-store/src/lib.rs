@@ -161,12 +161,19 @@ pub trait Store: Send + Sync + 'static {
     /// becomes `succeeded` with its output and the message is acked; on
     /// failure the message is retried after the delay (run `retrying`) or
     /// dead-lettered (run `failed`, its error saying where the message went).
+    ///
+    /// `on_end` are events announcing the run's end: they are recorded (not
+    /// yet routed, see [`Store::unrouted_events`]) in the same transaction
+    /// when the run ends, succeeded or dead-lettered, and not when it is
+    /// retried, so an end is announced if and only if it happened. Returns
+    /// their sequence numbers.
     async fn settle_run(
         &self,
         run_id: &str,
         receipt: &Receipt,
         settlement: &Settlement,
-    ) -> StoreResult<Settled>;
+        on_end: &[NewEvent],
+    ) -> StoreResult<(Settled, Vec<i64>)>;
 
     /// Marks running attempts of a run as `abandoned` (their process died with a
     /// previous Sluice) and their steps as pending again. Returns how many.

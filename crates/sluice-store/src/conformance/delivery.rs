@@ -61,10 +61,10 @@ pub async fn begin_run_leaves_a_finished_run_alone(h: Harness) {
     let done = Settlement::Succeeded { output: json!(7) };
     assert_eq!(
         h.store
-            .settle_run("run_1", &leased[0].receipt, &done)
+            .settle_run("run_1", &leased[0].receipt, &done, &[])
             .await
             .unwrap(),
-        Settled::Succeeded
+        (Settled::Succeeded, vec![])
     );
     let (run, _) = h.store.begin_run("run_1", &steps(&["f"])).await.unwrap();
     assert_eq!(run.status, RunStatus::Succeeded);
@@ -79,8 +79,14 @@ pub async fn settle_success_acks_and_finishes_the_run(h: Harness) {
     let done = Settlement::Succeeded {
         output: json!({ "ok": true }),
     };
-    h.store
-        .settle_run("run_1", &leased[0].receipt, &done)
+    let (_, events) = h
+        .store
+        .settle_run(
+            "run_1",
+            &leased[0].receipt,
+            &done,
+            &[run_end("Run Succeeded")],
+        )
         .await
         .unwrap();
     let run = h.store.get_run("run_1").await.unwrap();
@@ -88,6 +94,13 @@ pub async fn settle_success_acks_and_finishes_the_run(h: Harness) {
         (run.status, run.output),
         (RunStatus::Succeeded, Some(json!({ "ok": true })))
     );
+    let recorded = h.store.unrouted_events(h.now(), 0).await.unwrap();
+    assert_eq!(
+        recorded.iter().map(|e| e.seq).collect::<Vec<_>>(),
+        events,
+        "the end's event is recorded with it, to be routed"
+    );
+    assert_eq!(recorded[0].detail_type, "Run Succeeded");
     assert_eq!(run.finished_at, Some(h.now()));
     h.clock.advance(VISIBILITY_MS as i64 * 2);
     assert!(
@@ -108,14 +121,24 @@ pub async fn settle_failure_retries_then_dead_letters(h: Harness) {
         let leased = lease(&h, "jobs", 1).await;
         assert_eq!(leased.len(), 1, "delivery {delivery}");
         h.store.begin_run("run_1", &steps(&["f"])).await.unwrap();
-        let settled = h
+        let (settled, events) = h
             .store
-            .settle_run("run_1", &leased[0].receipt, &failed)
+            .settle_run(
+                "run_1",
+                &leased[0].receipt,
+                &failed,
+                &[run_end("Run Failed")],
+            )
             .await
             .unwrap();
         let run = h.store.get_run("run_1").await.unwrap();
+        let unrouted = h.store.unrouted_events(h.now(), 0).await.unwrap();
         if delivery < 3 {
             assert!(matches!(settled, Settled::Retrying { .. }), "{settled:?}");
+            assert!(
+                events.is_empty() && unrouted.is_empty(),
+                "a retried run has not ended: nothing is announced"
+            );
             assert_eq!(
                 (run.status, run.error.as_deref()),
                 (RunStatus::Retrying, Some("boom"))
@@ -130,6 +153,8 @@ pub async fn settle_failure_retries_then_dead_letters(h: Harness) {
             );
             assert_eq!(run.status, RunStatus::Failed);
             assert!(run.error.unwrap().contains("`jobs-dlq`"));
+            assert_eq!(unrouted.iter().map(|e| e.seq).collect::<Vec<_>>(), events);
+            assert_eq!(events.len(), 1, "the dead-lettered end is announced");
         }
     }
 }
@@ -145,9 +170,22 @@ pub async fn settle_with_a_stale_receipt_changes_nothing(h: Harness) {
     let done = Settlement::Succeeded { output: json!(1) };
     let err = h
         .store
-        .settle_run("run_1", &first[0].receipt, &done)
+        .settle_run(
+            "run_1",
+            &first[0].receipt,
+            &done,
+            &[run_end("Run Succeeded")],
+        )
         .await
         .unwrap_err();
+    assert!(
+        h.store
+            .unrouted_events(h.now(), 0)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a refused settlement records no event"
+    );
     assert!(matches!(err, StoreError::LeaseLost { .. }), "{err:?}");
     assert_eq!(
         h.store.get_run("run_1").await.unwrap().status,
@@ -193,4 +231,13 @@ pub async fn finish_attempt_stores_its_last_log_lines(h: Harness) {
     assert_eq!(logs.len(), 1, "besides status changes: {logs:?}");
     assert_eq!(logs[0].line, "last words");
     assert_eq!(logs[0].attempt_id.as_deref(), Some(attempt.id.as_str()));
+}
+
+/// An event announcing a run's end.
+fn run_end(detail_type: &str) -> crate::NewEvent {
+    crate::NewEvent {
+        source: "sluice.runs".into(),
+        detail_type: detail_type.into(),
+        detail: json!({ "run_id": "run_1" }),
+    }
 }

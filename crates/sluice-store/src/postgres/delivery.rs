@@ -9,7 +9,9 @@
 use super::error::DbResult;
 use super::sql::Tx;
 use super::{lease, runs, steps};
-use crate::{FailOutcome, NewStep, Receipt, RunRecord, RunUpdate, Settled, Settlement, StepRecord};
+use crate::{
+    FailOutcome, NewEvent, NewStep, Receipt, RunRecord, RunUpdate, Settled, Settlement, StepRecord,
+};
 use sluice_core::time::EpochMillis;
 use sluice_core::RunStatus;
 
@@ -47,7 +49,8 @@ pub(crate) async fn settle_run(
     run_id: &str,
     receipt: &Receipt,
     settlement: &Settlement,
-) -> DbResult<Settled> {
+    on_end: &[NewEvent],
+) -> DbResult<(Settled, Vec<i64>)> {
     match settlement {
         Settlement::Succeeded { output } => {
             lease::ack(tx, std::slice::from_ref(receipt)).await?;
@@ -57,7 +60,8 @@ pub(crate) async fn settle_run(
                 error: None,
             };
             runs::update_run(tx, now, run_id, &update).await?;
-            Ok(Settled::Succeeded)
+            let events = record_end(tx, now, on_end).await?;
+            Ok((Settled::Succeeded, events))
         }
         Settlement::Failed {
             error,
@@ -70,13 +74,23 @@ pub(crate) async fn settle_run(
                     error: Some(error.clone()),
                 };
                 runs::update_run(tx, now, run_id, &update).await?;
-                Ok(Settled::Retrying { visible_at })
+                Ok((Settled::Retrying { visible_at }, Vec::new()))
             }
             FailOutcome::DeadLettered { queue } => {
                 let update = crate::dead_lettered_update(error, &queue, receipt.receive_count);
                 runs::update_run(tx, now, run_id, &update).await?;
-                Ok(Settled::DeadLettered { queue })
+                let events = record_end(tx, now, on_end).await?;
+                Ok((Settled::DeadLettered { queue }, events))
             }
         },
     }
+}
+
+/// Records the events announcing a run's end, in the settling transaction.
+async fn record_end(tx: &Tx<'_>, now: EpochMillis, events: &[NewEvent]) -> DbResult<Vec<i64>> {
+    let mut seqs = Vec::with_capacity(events.len());
+    for event in events {
+        seqs.push(super::logs::append_event(tx, now, event).await?);
+    }
+    Ok(seqs)
 }

@@ -168,10 +168,11 @@ impl Store for PostgresStore {
         run_id: &str,
         receipt: &Receipt,
         settlement: &Settlement,
-    ) -> StoreResult<Settled> {
+        on_end: &[NewEvent],
+    ) -> StoreResult<(Settled, Vec<i64>)> {
         write_tx!(self, "settle run", |tx, now| async {
             logs::lock_log_order(&tx).await?;
-            delivery::settle_run(&tx, now, run_id, receipt, settlement).await
+            delivery::settle_run(&tx, now, run_id, receipt, settlement, on_end).await
         })
     }
 

@@ -7,7 +7,9 @@
 
 use super::error::DbResult;
 use super::{lease, runs, steps};
-use crate::{FailOutcome, NewStep, Receipt, RunRecord, RunUpdate, Settled, Settlement, StepRecord};
+use crate::{
+    FailOutcome, NewEvent, NewStep, Receipt, RunRecord, RunUpdate, Settled, Settlement, StepRecord,
+};
 use rusqlite::Connection;
 use sluice_core::time::EpochMillis;
 use sluice_core::RunStatus;
@@ -46,7 +48,8 @@ pub(crate) fn settle_run(
     run_id: &str,
     receipt: &Receipt,
     settlement: &Settlement,
-) -> DbResult<Settled> {
+    on_end: &[NewEvent],
+) -> DbResult<(Settled, Vec<i64>)> {
     match settlement {
         Settlement::Succeeded { output } => {
             lease::ack(conn, std::slice::from_ref(receipt))?;
@@ -56,7 +59,8 @@ pub(crate) fn settle_run(
                 error: None,
             };
             runs::update_run(conn, now, run_id, &update)?;
-            Ok(Settled::Succeeded)
+            let events = record_end(conn, now, on_end)?;
+            Ok((Settled::Succeeded, events))
         }
         Settlement::Failed {
             error,
@@ -69,13 +73,22 @@ pub(crate) fn settle_run(
                     error: Some(error.clone()),
                 };
                 runs::update_run(conn, now, run_id, &update)?;
-                Ok(Settled::Retrying { visible_at })
+                Ok((Settled::Retrying { visible_at }, Vec::new()))
             }
             FailOutcome::DeadLettered { queue } => {
                 let update = crate::dead_lettered_update(error, &queue, receipt.receive_count);
                 runs::update_run(conn, now, run_id, &update)?;
-                Ok(Settled::DeadLettered { queue })
+                let events = record_end(conn, now, on_end)?;
+                Ok((Settled::DeadLettered { queue }, events))
             }
         },
     }
+}
+
+/// Records the events announcing a run's end, in the settling transaction.
+fn record_end(conn: &Connection, now: EpochMillis, events: &[NewEvent]) -> DbResult<Vec<i64>> {
+    events
+        .iter()
+        .map(|event| super::logs::append_event(conn, now, event))
+        .collect()
 }

@@ -196,11 +196,16 @@ impl Store for SqliteStore {
         run_id: &str,
         receipt: &Receipt,
         settlement: &Settlement,
-    ) -> StoreResult<Settled> {
-        let (run_id, receipt, settlement) =
-            (run_id.to_string(), receipt.clone(), settlement.clone());
+        on_end: &[NewEvent],
+    ) -> StoreResult<(Settled, Vec<i64>)> {
+        let (run_id, receipt, settlement, on_end) = (
+            run_id.to_string(),
+            receipt.clone(),
+            settlement.clone(),
+            on_end.to_vec(),
+        );
         self.write("settle run", move |tx, now| {
-            delivery::settle_run(tx, now, &run_id, &receipt, &settlement)
+            delivery::settle_run(tx, now, &run_id, &receipt, &settlement, &on_end)
         })
         .await
     }
