@@ -9,7 +9,8 @@
 //! rule admits `source: sluice.objects` (see [`Engine::wants_object_events`]).
 //! The relay hands those outbox rows here instead of to a target. Delivery
 //! is at-least-once, like the other object notifications: a row is marked
-//! delivered only after its event was recorded and routed.
+//! delivered only after its event was recorded and routed; the event's id
+//! comes from the row, so a row handed over twice is one event.
 
 use crate::engine::Engine;
 use crate::EngineError;
@@ -34,13 +35,23 @@ impl Engine {
         event: &ObjectEvent,
     ) -> Result<(), EngineError> {
         let (detail_type, detail) = object_event(event);
-        self.put_events(vec![NewEvent {
+        let new = NewEvent {
             source: OBJECTS_SOURCE.to_string(),
             detail_type: detail_type.to_string(),
             detail,
-        }])
-        .await
-        .map(drop)
+        };
+        // One event per outbox row, however often the relay hands it over
+        // (a crash before the row was marked delivered): its targets are
+        // keyed by the event's id, so they start once.
+        let id = format!(
+            "evt_obj_{}_{}_{:016x}",
+            event.bucket, event.id, event.sequencer
+        );
+        let (seq, routed) = self.store().append_event_once(&id, &new).await?;
+        if !routed {
+            self.route_recorded_one(seq).await?;
+        }
+        Ok(())
     }
 }
 

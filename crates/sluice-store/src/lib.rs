@@ -261,6 +261,12 @@ pub trait Store: Send + Sync + 'static {
     /// Events with sequence number greater than `after_seq`, in order.
     async fn read_events(&self, after_seq: i64, limit: usize) -> StoreResult<Vec<EventRecord>>;
 
+    /// Appends an event under the id `id` unless one with that id exists.
+    /// Returns its sequence number and whether it was already routed, so a
+    /// producer that may send the same event twice (a relay redelivering
+    /// after a crash) records it once and routes it at most until marked.
+    async fn append_event_once(&self, id: &str, event: &NewEvent) -> StoreResult<(i64, bool)>;
+
     /// Records that event `seq` reached all its targets.
     async fn mark_event_routed(&self, seq: i64) -> StoreResult<()>;
 

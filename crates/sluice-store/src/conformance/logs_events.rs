@@ -119,6 +119,38 @@ pub async fn events_are_appended_and_read_in_order(h: Harness) {
     );
 }
 
+/// An event appended under a given id is recorded once, however often it
+/// is sent, and says whether it was routed.
+pub async fn an_event_with_an_id_is_recorded_once(h: Harness) {
+    let event = NewEvent {
+        source: "sluice.objects".into(),
+        detail_type: "Object Created".into(),
+        detail: json!({ "key": "a.csv" }),
+    };
+    let (seq, routed) = h
+        .store
+        .append_event_once("evt_obj_1", &event)
+        .await
+        .unwrap();
+    assert!(!routed);
+    let again = h
+        .store
+        .append_event_once("evt_obj_1", &event)
+        .await
+        .unwrap();
+    assert_eq!(again, (seq, false), "the same event, not a second one");
+    h.store.mark_event_routed(seq).await.unwrap();
+    let routed = h
+        .store
+        .append_event_once("evt_obj_1", &event)
+        .await
+        .unwrap();
+    assert_eq!(routed, (seq, true));
+    let all = h.store.read_events(0, 0).await.unwrap();
+    assert_eq!(all.len(), 1);
+    assert_eq!(all[0].id, "evt_obj_1");
+}
+
 /// An event is unrouted until marked: a crash between recording and
 /// routing leaves it to be routed again, once it is old enough that no live
 /// publisher is still routing it.

@@ -155,6 +155,7 @@ macro_rules! store_conformance_tests {
             logs_are_numbered_per_run_and_paged,
             events_are_appended_and_read_in_order,
             unrouted_events_are_found_until_marked_routed,
+            an_event_with_an_id_is_recorded_once,
             log_positions_order_a_targets_lines_and_status_changes,
             // API tokens
             tokens_are_stored_found_and_listed,

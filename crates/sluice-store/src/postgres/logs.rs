@@ -174,6 +174,44 @@ pub(crate) async fn append_event(tx: &Tx<'_>, now: EpochMillis, event: &NewEvent
     Ok(row.get(0))
 }
 
+/// Records `event` as `id` unless that id exists; its seq and whether routed.
+pub(crate) async fn append_event_once(
+    tx: &Tx<'_>,
+    now: EpochMillis,
+    id: &str,
+    event: &NewEvent,
+) -> DbResult<(i64, bool)> {
+    sql::execute(
+        tx,
+        "SELECT pg_advisory_xact_lock($1, hashtext(current_schema()::text))",
+        &[&EVENTS_LOCK],
+    )
+    .await?;
+    let inserted = sql::query(
+        tx,
+        "INSERT INTO events (id, at, source, detail_type, detail) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (id) DO NOTHING RETURNING seq",
+        &[
+            &id,
+            &now,
+            &event.source,
+            &event.detail_type,
+            &json_text(&event.detail)?,
+        ],
+    )
+    .await?;
+    if let Some(row) = inserted.first() {
+        return Ok((row.get(0), false));
+    }
+    let row = sql::query_one(
+        tx,
+        "SELECT seq, routed_at IS NOT NULL FROM events WHERE id = $1",
+        &[&id],
+    )
+    .await?;
+    Ok((row.get(0), row.get(1)))
+}
+
 /// Marks event `seq` routed at `now`.
 pub(crate) async fn mark_event_routed(tx: &Tx<'_>, now: EpochMillis, seq: i64) -> DbResult<()> {
     sql::execute(

@@ -239,6 +239,14 @@ impl Store for PostgresStore {
         ))
     }
 
+    async fn append_event_once(&self, id: &str, event: &NewEvent) -> StoreResult<(i64, bool)> {
+        write_tx!(
+            self,
+            "append event once",
+            |tx, now| logs::append_event_once(&tx, now, id, event)
+        )
+    }
+
     async fn mark_event_routed(&self, seq: i64) -> StoreResult<()> {
         write_tx!(self, "mark an event routed", |tx, now| {
             logs::mark_event_routed(&tx, now, seq)

@@ -9,7 +9,7 @@ use super::error::{not_found, DbResult};
 use super::messages::sql_limit;
 use super::values::{json_text, parse_json};
 use crate::{EventRecord, LogLine, NewEvent, NewLogLine};
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 use sluice_core::id::new_id;
 use sluice_core::time::EpochMillis;
 use std::collections::HashMap;
@@ -131,6 +131,37 @@ pub(crate) fn append_event(conn: &Connection, now: EpochMillis, event: &NewEvent
         ],
         |row| row.get(0),
     )?)
+}
+
+/// Records `event` as `id` unless that id exists; its seq and whether routed.
+pub(crate) fn append_event_once(
+    conn: &Connection,
+    now: EpochMillis,
+    id: &str,
+    event: &NewEvent,
+) -> DbResult<(i64, bool)> {
+    let inserted: Option<i64> = conn
+        .prepare_cached(
+            "INSERT INTO events (id, at, source, detail_type, detail) VALUES (?1, ?2, ?3, ?4, ?5)
+             ON CONFLICT (id) DO NOTHING RETURNING seq",
+        )?
+        .query_row(
+            params![
+                id,
+                now,
+                event.source,
+                event.detail_type,
+                json_text(&event.detail)?
+            ],
+            |row| row.get(0),
+        )
+        .optional()?;
+    if let Some(seq) = inserted {
+        return Ok((seq, false));
+    }
+    Ok(conn
+        .prepare_cached("SELECT seq, routed_at IS NOT NULL FROM events WHERE id = ?1")?
+        .query_row(params![id], |row| Ok((row.get(0)?, row.get(1)?)))?)
 }
 
 /// Marks event `seq` routed at `now`.

@@ -286,6 +286,14 @@ impl Store for SqliteStore {
         .await
     }
 
+    async fn append_event_once(&self, id: &str, event: &NewEvent) -> StoreResult<(i64, bool)> {
+        let (id, event) = (id.to_string(), event.clone());
+        self.write("append event once", move |tx, now| {
+            logs::append_event_once(tx, now, &id, &event)
+        })
+        .await
+    }
+
     async fn mark_event_routed(&self, seq: i64) -> StoreResult<()> {
         self.write("mark an event routed", move |tx, now| {
             logs::mark_event_routed(tx, now, seq)
