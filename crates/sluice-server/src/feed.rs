@@ -67,8 +67,15 @@ struct Read {
 static READS: LazyLock<SharedReads<(usize, String, i64), Read>> = LazyLock::new(Default::default);
 
 /// The run and its lines after `after`, read once for all the clients of
-/// the run at the same position (see [`crate::shared_reads`]).
-async fn shared_read(engine: &Engine, run_id: &str, after: i64) -> Result<Arc<Read>, String> {
+/// the run at the same position (see [`crate::shared_reads`]) when a
+/// notice woke them (`shared`); read afresh otherwise, as a change made by
+/// another process announces nothing here.
+async fn shared_read(
+    engine: &Engine,
+    run_id: &str,
+    after: i64,
+    shared: bool,
+) -> Result<Arc<Read>, String> {
     let store = engine.store().clone();
     let key = (
         Arc::as_ptr(&store) as *const () as usize,
@@ -76,8 +83,9 @@ async fn shared_read(engine: &Engine, run_id: &str, after: i64) -> Result<Arc<Re
         after,
     );
     let run_id = run_id.to_string();
+    let generation = engine.hub().generation();
     READS
-        .get(engine.hub().generation(), key, move || {
+        .get(generation, key, shared, move || {
             async move {
                 let run = store.get_run(&run_id).await.map_err(|e| e.to_string())?;
                 let lines = store
@@ -125,11 +133,13 @@ async fn produce(
 ) -> Result<(), String> {
     let mut notices = engine.hub().subscribe();
     let mut last_status = None;
+    // The first read, and any after a notice, may be shared.
+    let mut notified = true;
     loop {
         // The run is read before its lines: an attempt's lines are stored before
         // the run's status changes, so a terminal run's lines are all in this read
         // and the final status goes out after them.
-        let read = shared_read(engine, run_id, after).await?;
+        let read = shared_read(engine, run_id, after, notified).await?;
         let (run, items) = (&read.run, &read.items);
         for (seq, item) in items {
             after = *seq;
@@ -147,7 +157,7 @@ async fn produce(
         if run.status.is_terminal() {
             return Ok(());
         }
-        wait_for_change(&mut notices, run_id).await;
+        notified = wait_for_change(&mut notices, run_id).await;
     }
 }
 
@@ -156,12 +166,18 @@ async fn send(tx: &mpsc::Sender<FeedItem>, item: FeedItem) -> Result<(), String>
     tx.send(item).await.map_err(|_| String::new())
 }
 
-async fn wait_for_change(notices: &mut tokio::sync::broadcast::Receiver<Notice>, run_id: &str) {
+/// Waits for a notice about `run_id`; false when it waited [`KEEP_ALIVE`]
+/// without one, or missed notices (the change may then have happened in
+/// another process sharing the store, which no notice here announces).
+async fn wait_for_change(
+    notices: &mut tokio::sync::broadcast::Receiver<Notice>,
+    run_id: &str,
+) -> bool {
     let deadline = tokio::time::Instant::now() + KEEP_ALIVE;
     loop {
         match tokio::time::timeout_at(deadline, notices.recv()).await {
-            Err(_) | Ok(Err(_)) => return,
-            Ok(Ok(notice)) if notice.run_id() == run_id => return,
+            Err(_) | Ok(Err(_)) => return false,
+            Ok(Ok(notice)) if notice.run_id() == run_id => return true,
             Ok(Ok(_)) => {}
         }
     }

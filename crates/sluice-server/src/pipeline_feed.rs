@@ -67,8 +67,10 @@ async fn produce(
             now
         }
     };
+    // The first read, and any after a notice, may be shared.
+    let mut notified = true;
     loop {
-        let items = shared_read(engine, pipeline, after).await?;
+        let items = shared_read(engine, pipeline, after, notified).await?;
         for (position, item) in items.iter() {
             after = *position;
             send(tx, item.clone()).await?;
@@ -76,8 +78,10 @@ async fn produce(
         if items.len() == PAGE {
             continue;
         }
-        // Any run's change may be this pipeline's; a notice only says "look again".
+        // Any run's change may be this pipeline's; a notice only says "look
+        // again". Without one (a change in another process), read afresh.
         let wait = tokio::time::timeout(KEEP_ALIVE, notices.recv()).await;
+        notified = matches!(wait, Ok(Ok(_)));
         if tx.is_closed() {
             return Err(String::new());
         }
@@ -92,8 +96,14 @@ type Items = Vec<(i64, FeedItem)>;
 static READS: LazyLock<SharedReads<(usize, String, i64), Items>> = LazyLock::new(Default::default);
 
 /// The pipeline's lines after `position`, as items, read once for all its
-/// clients at that position (see [`crate::shared_reads`]).
-async fn shared_read(engine: &Engine, pipeline: &str, position: i64) -> Result<Arc<Items>, String> {
+/// clients at that position (see [`crate::shared_reads`]) when a notice
+/// woke them (`shared`), afresh otherwise.
+async fn shared_read(
+    engine: &Engine,
+    pipeline: &str,
+    position: i64,
+    shared: bool,
+) -> Result<Arc<Items>, String> {
     let store = engine.store().clone();
     let key = (
         Arc::as_ptr(&store) as *const () as usize,
@@ -102,7 +112,7 @@ async fn shared_read(engine: &Engine, pipeline: &str, position: i64) -> Result<A
     );
     let pipeline = pipeline.to_string();
     READS
-        .get(engine.hub().generation(), key, move || {
+        .get(engine.hub().generation(), key, shared, move || {
             async move {
                 let lines = store
                     .read_target_logs(&pipeline, position, PAGE)

@@ -35,15 +35,22 @@ where
     V: Send + Sync + 'static,
 {
     /// The read of `key` made at `generation`, started with `read` by the
-    /// first caller; reads of older generations are dropped.
-    pub async fn get<F>(&self, generation: u64, key: K, read: F) -> Result<Arc<V>, String>
+    /// first caller; reads of older generations are dropped. With `reuse`
+    /// false a new read is made (and shared with later callers).
+    pub async fn get<F>(
+        &self,
+        generation: u64,
+        key: K,
+        reuse: bool,
+        read: F,
+    ) -> Result<Arc<V>, String>
     where
         F: FnOnce() -> BoxFuture<'static, Result<V, String>>,
     {
         let shared = {
             let mut reads = self.reads.lock().expect("shared reads poisoned");
             match reads.get(&key) {
-                Some((made_at, shared)) if *made_at == generation => shared.clone(),
+                Some((made_at, shared)) if reuse && *made_at == generation => shared.clone(),
                 _ => {
                     let shared = read().map(|r| r.map(Arc::new)).boxed().shared();
                     reads.retain(|_, (made_at, _)| *made_at == generation);
@@ -68,12 +75,20 @@ mod tests {
         let read = |made: Arc<AtomicUsize>| {
             move || async move { Ok(made.fetch_add(1, Ordering::SeqCst)) }.boxed()
         };
-        let a = reads.get(1, "run", read(made.clone())).await.unwrap();
-        let b = reads.get(1, "run", read(made.clone())).await.unwrap();
+        let a = reads.get(1, "run", true, read(made.clone())).await.unwrap();
+        let b = reads.get(1, "run", true, read(made.clone())).await.unwrap();
         assert_eq!((*a, *b), (0, 0), "the same generation shares the read");
-        let c = reads.get(2, "run", read(made.clone())).await.unwrap();
+        let c = reads.get(2, "run", true, read(made.clone())).await.unwrap();
         assert_eq!(*c, 1, "a later generation reads again");
-        let d = reads.get(2, "other", read(made.clone())).await.unwrap();
+        let d = reads
+            .get(2, "other", true, read(made.clone()))
+            .await
+            .unwrap();
         assert_eq!(*d, 2, "another key reads on its own");
+        let e = reads
+            .get(2, "run", false, read(made.clone()))
+            .await
+            .unwrap();
+        assert_eq!(*e, 3, "a caller that must not reuse reads afresh");
     }
 }
