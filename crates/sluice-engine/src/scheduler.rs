@@ -87,6 +87,13 @@ impl Engine {
     }
 
     /// The stored states, after giving new or changed schedules a next fire time.
+    /// Stores every schedule's state (its next fire time) before anything
+    /// can fire one by hand: a manual trigger racing the scheduler's first
+    /// registration would otherwise have its record overwritten.
+    pub async fn register_schedules(&self) -> Result<(), EngineError> {
+        self.synced_schedule_states().await.map(drop)
+    }
+
     async fn synced_schedule_states(&self) -> Result<HashMap<String, ScheduleState>, EngineError> {
         let mut states: HashMap<String, ScheduleState> = self
             .store()

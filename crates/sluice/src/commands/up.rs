@@ -90,6 +90,10 @@ pub async fn run(args: UpArgs) -> Result<ExitCode> {
         ),
         None => println!("  auth       off (--auth required to demand API tokens)"),
     }
+    engine
+        .register_schedules()
+        .await
+        .context("cannot register the schedules in the state store")?;
     println!("ready: {api}");
     let _dispatchers = engine.run_dispatchers();
     let _scheduler = engine.run_scheduler();
